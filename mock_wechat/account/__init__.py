@@ -1,0 +1,1 @@
+"""The `account` service: state keyed by appid (tokens, tickets, OAuth codes, consents, users)."""

@@ -1,0 +1,68 @@
+"""`create_app`: a complete emulated WeChat (api, open and the bridge back end) on one origin."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+
+import jinja2
+from aiohttp import web
+
+from mock_wechat.account.service import AccountService
+from mock_wechat.clock import Clock, OffsetClock
+from mock_wechat.config import WeChatConfig
+from mock_wechat.ids import Ids
+from mock_wechat.keys import ACCOUNTS, CLOCK, CONFIG, IDS, OBSERVERS, STORE, TEMPLATES, Observer
+from mock_wechat.middleware import MAX_BODY, wechat_errors
+from mock_wechat.store import SQLiteStore, Store
+from mock_wechat.surfaces import avatar, cgi_bin, oauth, sns
+
+PRUNE_EVERY = 60.0
+
+
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("mock_wechat", "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+async def _prune_expired(app: web.Application) -> AsyncIterator[None]:
+    """Drop expired records once a minute (never in a request path)."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(PRUNE_EVERY)
+            app[STORE].prune(app[CLOCK].now())
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def create_app(
+    config: WeChatConfig,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    ids: Ids | None = None,
+    observers: Iterable[Observer] = (),
+) -> web.Application:
+    """WeChat at its real paths; state in `store`, time from `clock`, ids from `ids`."""
+    app = web.Application(middlewares=[wechat_errors], client_max_size=MAX_BODY)
+    app[CONFIG] = config
+    app[STORE] = store if store is not None else SQLiteStore.in_memory()
+    app[CLOCK] = clock if clock is not None else OffsetClock()
+    app[IDS] = ids if ids is not None else Ids(config.seed)
+    app[OBSERVERS] = list(observers)
+    app[TEMPLATES] = templates()
+    app[ACCOUNTS] = AccountService(config, app[STORE], app[CLOCK], app[IDS])
+    app[ACCOUNTS].seed_users()
+    for table in (cgi_bin.routes, sns.routes, oauth.routes, avatar.routes):
+        app.add_routes(table)
+    app.cleanup_ctx.append(_prune_expired)
+    return app

@@ -1,0 +1,83 @@
+"""What the emulated WeChat knows before the first request: accounts, merchants, users."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class AccountKind(StrEnum):
+    """Official Account (公众号) or an open-platform website app (网站应用)."""
+
+    OFFICIAL = "official"
+    WEBSITE = "website"
+
+
+@dataclass(frozen=True)
+class Account:
+    """An Official Account: one appid + secret and its domain settings."""
+
+    appid: str
+    secret: str
+    name: str
+    oauth_domains: tuple[str, ...] = ()
+    js_domains: tuple[str, ...] = ()
+    trust_loopback: bool = True
+    """Every loopback origin (127.0.0.1, localhost, ::1, any port) counts as configured."""
+    unionid: bool = True
+    """Bound to an open-platform account, so replies carry `unionid`."""
+    banned: bool = False
+    kind: AccountKind = AccountKind.OFFICIAL
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """A WeChat Pay merchant (商户号) and the appids bound to it."""
+
+    mch_id: str
+    key: str
+    name: str
+    appids: tuple[str, ...] = ()
+    pay_directories: tuple[str, ...] = ()
+    notify_hosts: tuple[str, ...] = ()
+    trust_loopback: bool = True
+
+
+@dataclass(frozen=True)
+class User:
+    """A WeChat user: the person holding the phone."""
+
+    id: str
+    nickname: str
+    sex: int = 0
+    province: str = ""
+    city: str = ""
+    country: str = ""
+    balance: int = 1_000_000
+    """Wallet balance in fen (default ¥10,000)."""
+    pin: str = "123456"
+    snapshot: bool = False
+    """A 朋友圈快照页 virtual user (`is_snapshotuser: 1`)."""
+
+
+@dataclass(frozen=True)
+class WeChatConfig:
+    """Everything configured; state that changes lives in the store."""
+
+    accounts: tuple[Account, ...]
+    users: tuple[User, ...]
+    merchants: tuple[Merchant, ...] = ()
+    auto_user: str | None = None
+    seed: int | None = None
+    _by_appid: dict[str, Account] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_appid", {a.appid: a for a in self.accounts})
+
+    @property
+    def by_appid(self) -> Mapping[str, Account]:
+        return self._by_appid
+
+    def account(self, appid: str) -> Account | None:
+        return self._by_appid.get(appid)

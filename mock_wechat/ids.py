@@ -1,0 +1,49 @@
+"""Seeded generator for every id WeChat hands out (codes, tokens, tickets, rids)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import string
+
+_URLSAFE = string.ascii_letters + string.digits + "-_"
+_HEX = "0123456789abcdef"
+
+
+class Ids:
+    """One generator per app; reproducible for a given seed and boot number."""
+
+    def __init__(self, seed: int | None = None, boot: int = 0) -> None:
+        self._random = random.Random(None if seed is None else f"{seed}:{boot}")
+
+    def _chars(self, alphabet: str, n: int) -> str:
+        return "".join(self._random.choice(alphabet) for _ in range(n))
+
+    def code(self) -> str:
+        """A web-authorization code: 32 characters like the real ones (`081xYz...`)."""
+        return "0" + self._chars(string.digits, 2) + self._chars(string.ascii_letters + string.digits, 29)
+
+    def token(self, length: int = 136) -> str:
+        """An opaque access/refresh token in the real alphabet (letters, digits, `-`, `_`)."""
+        return self._chars(_URLSAFE, length)
+
+    def ticket(self) -> str:
+        """A jsapi_ticket: 86 characters, like the doc's sample."""
+        return self._chars(_URLSAFE, 86)
+
+    def rid(self, now: float) -> str:
+        """A request id as WeChat prints it in `errmsg`: `8hex-8hex-8hex`, the first part the time."""
+        return f"{int(now) & 0xFFFFFFFF:08x}-{self._chars(_HEX, 8)}-{self._chars(_HEX, 8)}"
+
+
+def openid_for(appid: str, user_id: str) -> str:
+    """The stable openid of a user under one appid: `o` + 27 url-safe characters."""
+    digest = hashlib.sha256(f"openid:{appid}:{user_id}".encode()).digest()
+    return "o" + base64.urlsafe_b64encode(digest).decode()[:27]
+
+
+def unionid_for(user_id: str) -> str:
+    """The stable unionid of a user across every account of the open platform."""
+    digest = hashlib.sha256(f"unionid:{user_id}".encode()).digest()
+    return "o" + base64.urlsafe_b64encode(digest).decode()[:27]

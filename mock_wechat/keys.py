@@ -1,0 +1,46 @@
+"""Typed keys for what the app and each request carry (no string keys, no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import jinja2
+from aiohttp import web
+
+from mock_wechat.account.service import AccountService
+from mock_wechat.clock import Clock
+from mock_wechat.config import WeChatConfig
+from mock_wechat.ids import Ids
+from mock_wechat.store import Store
+
+
+@dataclass
+class Exchange:
+    """One emulated call as the journal sees it: what came in, what went out, and why."""
+
+    time: float
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    rid: str
+    wire_code: int | str | None = None
+    error: str | None = None
+    diagnostic: str = ""
+    notes: list[str] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+
+Observer = Callable[[Exchange], None]
+
+CONFIG = web.AppKey("config", WeChatConfig)
+STORE = web.AppKey("store", Store)
+CLOCK = web.AppKey("clock", Clock)
+IDS = web.AppKey("ids", Ids)
+ACCOUNTS = web.AppKey("accounts", AccountService)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+OBSERVERS = web.AppKey("observers", list[Observer])
+
+RID = web.RequestKey("rid", str)
+NOTES = web.RequestKey("notes", list[str])

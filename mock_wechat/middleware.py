@@ -1,0 +1,98 @@
+"""The one middleware that renders every error in its dialect and reports each exchange."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from mock_wechat import errors
+from mock_wechat.dialects import render_error
+from mock_wechat.keys import CLOCK, IDS, NOTES, OBSERVERS, RID, TEMPLATES, Exchange
+
+log = logging.getLogger("mock_wechat")
+
+MAX_BODY = 1024 * 1024
+"""Bodies over 1 MiB are refused before a handler sees them."""
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _known_paths(app: web.Application) -> list[str]:
+    paths = []
+    for resource in app.router.resources():
+        info = resource.get_info()
+        path = info.get("path") or info.get("formatter")
+        if isinstance(path, str) and not path.startswith("/_sandbox/static"):
+            paths.append(path)
+    return sorted(set(paths))
+
+
+def _translate(request: web.Request, exc: web.HTTPException) -> errors.WeChatError:
+    """aiohttp's own refusals (no route, wrong method, body too large) in WeChat's words."""
+    if isinstance(exc, web.HTTPNotFound):
+        known = _known_paths(request.app)
+        close = difflib.get_close_matches(request.path, known, n=3, cutoff=0.6)
+        hint = f"wechat-sandbox emulates no endpoint at {request.method} {request.path}."
+        if close:
+            hint += " Did you mean " + " or ".join(close) + "?"
+        hint += " The emulated paths are listed by GET /_sandbox/api/health; see the README."
+        return errors.UnknownPath(hint)
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        why = f"{request.method} {request.path}: this endpoint accepts {allowed}"
+        if "POST" in exc.allowed_methods:
+            return errors.RequirePostMethod(why)
+        return errors.RequireGetMethod(why)
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return errors.ContentSizeOutOfLimit(f"the request body is over {MAX_BODY} bytes (1 MiB)")
+    return errors.SystemError_(f"{exc.status} {exc.reason}")
+
+
+@web.middleware
+async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Render WeChat errors in the path's dialect, turn surprises into `system error`, report the exchange."""
+    app = request.app
+    started = time.perf_counter()
+    now = app[CLOCK].now()
+    rid = app[IDS].rid(now)
+    request[RID] = rid
+    request[NOTES] = []
+    error: errors.WeChatError | None = None
+    response: web.StreamResponse
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            response = exc
+        else:
+            error = _translate(request, exc)
+    except errors.WeChatError as exc:
+        error = exc
+    except Exception as exc:  # noqa: BLE001 - the server must keep serving whatever a handler does
+        log.exception("unexpected error, rid %s", rid)
+        error = errors.SystemError_(f"unexpected {type(exc).__name__}: {exc} (logged with rid {rid})")
+    if error is not None:
+        response = render_error(app[TEMPLATES], request.path, error, rid)
+    exchange = Exchange(
+        time=now,
+        method=request.method,
+        path=request.path,
+        query=dict(request.query),
+        status=response.status,
+        rid=rid,
+        wire_code=None if error is None else error.wire_code,
+        error=None if error is None else type(error).__name__.rstrip("_"),
+        diagnostic="" if error is None else error.diagnostic,
+        notes=request[NOTES],
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+    for observer in app[OBSERVERS]:
+        try:
+            observer(exchange)
+        except Exception:  # noqa: BLE001 - a broken observer must not break WeChat
+            log.exception("observer failed, rid %s", rid)
+    return response

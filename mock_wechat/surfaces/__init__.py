@@ -1,0 +1,1 @@
+"""Wire surfaces: each one protocol over a service, with thin handlers."""

@@ -1,0 +1,46 @@
+"""`create_app`: the emulated WeChat wrapped with the control API and the journal."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from aiohttp import web
+
+import mock_wechat
+from mock_wechat.clock import OffsetClock
+from mock_wechat.config import WeChatConfig
+from mock_wechat.ids import Ids
+from mock_wechat.store import SQLiteStore, Store
+from sandbox import control
+from sandbox.journal import Journal
+from sandbox.keys import JOURNAL, SANDBOX_CLOCK, STARTED
+
+STATE_FILE = "state.sqlite3"
+
+
+def open_store(data_dir: Path | None) -> SQLiteStore:
+    """SQLite in `data_dir` (kept across restarts), or in memory when `data_dir` is None."""
+    return SQLiteStore(data_dir / STATE_FILE) if data_dir is not None else SQLiteStore.in_memory()
+
+
+def create_app(config: WeChatConfig, *, store: Store | None = None, data_dir: Path | None = None) -> web.Application:
+    """The whole sandbox on one origin; state in `store` (or `data_dir`), in memory by default."""
+    owned = store is None
+    state: Store = open_store(data_dir) if store is None else store
+    boots = int(state.meta_get("boots") or 0) + 1
+    state.meta_set("boots", str(boots))
+    clock = OffsetClock(float(state.meta_get(control.CLOCK_OFFSET) or 0.0))
+    journal = Journal(state)
+    app = mock_wechat.create_app(config, store=state, clock=clock, ids=Ids(config.seed, boots), observers=[journal])
+    app[SANDBOX_CLOCK] = clock
+    app[JOURNAL] = journal
+    app[STARTED] = time.monotonic()
+    app.add_routes(control.routes)
+    if owned:
+
+        async def close_store(_: web.Application) -> None:
+            state.close()
+
+        app.on_cleanup.append(close_store)
+    return app

@@ -1,0 +1,198 @@
+"""The control API under `/_sandbox/api/`: health, config, reset, clock, users, journal."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from mock_wechat.config import User, WeChatConfig
+from mock_wechat.ids import openid_for, unionid_for
+from mock_wechat.keys import ACCOUNTS, CONFIG, STORE
+from sandbox import defaults
+from sandbox.keys import JOURNAL, SANDBOX_CLOCK, STARTED
+
+routes = web.RouteTableDef()
+
+VERSION = "0.1.0"
+CLOCK_OFFSET = "clock_offset"
+
+
+def api_error(status: int, message: str) -> web.Response:
+    """The control API's own error shape (it is not a WeChat endpoint)."""
+    return web.json_response({"error": message}, status=status)
+
+
+async def _json(request: web.Request) -> dict[str, Any] | web.Response:
+    try:
+        body = await request.json() if await request.read() else {}
+    except json.JSONDecodeError as exc:
+        return api_error(400, f"body is not JSON: {exc}")
+    if not isinstance(body, dict):
+        return api_error(400, "body must be a JSON object")
+    return body
+
+
+def user_json(user: User, config: WeChatConfig) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "nickname": user.nickname,
+        "sex": user.sex,
+        "province": user.province,
+        "city": user.city,
+        "country": user.country,
+        "openids": {a.appid: openid_for(a.appid, user.id) for a in config.accounts},
+        "unionid": unionid_for(user.id),
+        "balance": user.balance,
+        "pin": user.pin,
+        "snapshot": user.snapshot,
+    }
+
+
+def emulated_paths(app: web.Application) -> list[str]:
+    paths = set()
+    for resource in app.router.resources():
+        info = resource.get_info()
+        path = info.get("path") or info.get("formatter")
+        if isinstance(path, str) and not path.startswith("/_sandbox/"):
+            paths.add(path)
+    return sorted(paths)
+
+
+@routes.get("/_sandbox/api/health")
+async def health(request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": VERSION,
+            "uptime": round(time.monotonic() - request.app[STARTED], 3),
+            "now": request.app[SANDBOX_CLOCK].now(),
+            "endpoints": emulated_paths(request.app),
+        }
+    )
+
+
+@routes.get("/_sandbox/api/config")
+async def config(request: web.Request) -> web.Response:
+    cfg = request.app[CONFIG]
+    return web.json_response(
+        {
+            "accounts": [
+                {
+                    "appid": a.appid,
+                    "secret": a.secret,
+                    "name": a.name,
+                    "oauth_domains": list(a.oauth_domains),
+                    "js_domains": list(a.js_domains),
+                    "trust_loopback": a.trust_loopback,
+                    "unionid": a.unionid,
+                    "kind": a.kind.value,
+                }
+                for a in cfg.accounts
+            ],
+            "merchants": [
+                {
+                    "mch_id": m.mch_id,
+                    "key": m.key,
+                    "name": m.name,
+                    "appids": list(m.appids),
+                    "pay_directories": list(m.pay_directories),
+                    "notify_hosts": list(m.notify_hosts),
+                    "trust_loopback": m.trust_loopback,
+                }
+                for m in cfg.merchants
+            ],
+            "users": [user_json(u, cfg) for u in request.app[ACCOUNTS].all_users()],
+            "auto_user": cfg.auto_user,
+        }
+    )
+
+
+def reset_state(app: web.Application) -> None:
+    """Back to the configured start: no tokens, codes, consents or journal; clock at real time."""
+    store = app[STORE]
+    boots = store.meta_get("boots")
+    store.clear()
+    if boots is not None:
+        store.meta_set("boots", boots)
+    app[SANDBOX_CLOCK].offset = 0.0
+    app[ACCOUNTS].seed_users()
+
+
+@routes.post("/_sandbox/api/reset")
+async def reset(request: web.Request) -> web.Response:
+    reset_state(request.app)
+    return web.json_response({"status": "ok"})
+
+
+def clock_json(app: web.Application) -> dict[str, Any]:
+    clock = app[SANDBOX_CLOCK]
+    now = clock.now()
+    return {"now": now, "iso": datetime.fromtimestamp(now, UTC).isoformat(), "offset": clock.offset}
+
+
+@routes.get("/_sandbox/api/clock")
+async def get_clock(request: web.Request) -> web.Response:
+    return web.json_response(clock_json(request.app))
+
+
+@routes.post("/_sandbox/api/clock")
+async def advance_clock(request: web.Request) -> web.Response:
+    body = await _json(request)
+    if isinstance(body, web.Response):
+        return body
+    seconds = body.get("advance")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        return api_error(400, 'expected {"advance": seconds} with seconds >= 0 (the clock never goes back)')
+    clock = request.app[SANDBOX_CLOCK]
+    clock.advance(float(seconds))
+    request.app[STORE].meta_set(CLOCK_OFFSET, repr(clock.offset))
+    return web.json_response(clock_json(request.app))
+
+
+USER_FIELDS = {"id", "nickname", "sex", "province", "city", "country", "balance", "pin", "snapshot"}
+
+
+@routes.post("/_sandbox/api/users")
+async def create_user(request: web.Request) -> web.Response:
+    body = await _json(request)
+    if isinstance(body, web.Response):
+        return body
+    unknown = sorted(set(body) - USER_FIELDS)
+    if unknown:
+        return api_error(400, f"unknown fields {unknown}; allowed: {sorted(USER_FIELDS)}")
+    accounts = request.app[ACCOUNTS]
+    existing = {u.id for u in accounts.all_users()}
+    user_id = body.get("id") or next(f"user{n}" for n in range(len(existing) + 1, 10**6) if f"user{n}" not in existing)
+    if not isinstance(user_id, str) or not user_id.replace("-", "").replace("_", "").isalnum() or len(user_id) > 64:
+        return api_error(400, "id must be 1-64 letters, digits, '-' or '_'")
+    if user_id in existing:
+        return api_error(409, f"user {user_id!r} exists")
+    seed = request.app[CONFIG].seed or 0
+    base = defaults.generated_user(user_id, seed + len(existing) + 1)
+    profile = {**{f: getattr(base, f) for f in USER_FIELDS}, **body, "id": user_id}
+    pin = profile["pin"]
+    if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit()):
+        return api_error(400, "pin must be a string of 6 digits")
+    for name, kind in (("sex", int), ("balance", int), ("snapshot", bool)):
+        if not isinstance(profile[name], kind) or (kind is int and isinstance(profile[name], bool)):
+            return api_error(400, f"{name} must be {kind.__name__}")
+    for name in ("nickname", "province", "city", "country"):
+        if not isinstance(profile[name], str):
+            return api_error(400, f"{name} must be a string")
+    user = User(**profile)
+    accounts.put_user(user)
+    return web.json_response(user_json(user, request.app[CONFIG]), status=201)
+
+
+@routes.get("/_sandbox/api/journal")
+async def journal(request: web.Request) -> web.Response:
+    try:
+        after = int(request.query.get("after", "0"))
+        limit = min(int(request.query.get("limit", "1000")), 10_000)
+    except ValueError:
+        return api_error(400, "after and limit must be integers")
+    return web.json_response({"entries": request.app[JOURNAL].entries(after, limit)})

@@ -1,0 +1,51 @@
+"""The request journal: every emulated call with its WeChat error code and diagnostic, secrets masked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from mock_wechat.keys import Exchange
+from mock_wechat.store import Store
+from sandbox.masking import mask_params
+
+NOT_JOURNALED = ("/_sandbox/api/", "/_sandbox/static/", "/_sandbox/avatar/")
+KEEP = 10_000
+TRIM_EVERY = 500
+
+
+class Journal:
+    """An observer of the emulated WeChat that appends each exchange to the store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._since_trim = 0
+
+    def __call__(self, exchange: Exchange) -> None:
+        if exchange.path.startswith(NOT_JOURNALED):
+            return
+        self._store.journal_append(entry(exchange))
+        self._since_trim += 1
+        if self._since_trim >= TRIM_EVERY:
+            self._store.journal_trim(KEEP)
+            self._since_trim = 0
+
+    def entries(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        return self._store.journal_list(after, limit)
+
+
+def entry(exchange: Exchange) -> dict[str, Any]:
+    return {
+        "time": datetime.fromtimestamp(exchange.time, UTC).isoformat(timespec="milliseconds"),
+        "timestamp": exchange.time,
+        "method": exchange.method,
+        "path": exchange.path,
+        "query": mask_params(exchange.query),
+        "status": exchange.status,
+        "errcode": exchange.wire_code,
+        "error": exchange.error,
+        "diagnostic": exchange.diagnostic,
+        "notes": exchange.notes,
+        "rid": exchange.rid,
+        "duration_ms": exchange.duration_ms,
+    }

@@ -1,0 +1,12 @@
+"""Typed app keys of the workbench."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mock_wechat.clock import OffsetClock
+from sandbox.journal import Journal
+
+SANDBOX_CLOCK = web.AppKey("sandbox_clock", OffsetClock)
+JOURNAL = web.AppKey("journal", Journal)
+STARTED = web.AppKey("started", float)
