@@ -33,7 +33,7 @@ class ApiError(WeChatError):
         return self.errcode
 
 
-class SystemError_(ApiError):  # noqa: N801 - the trailing underscore avoids shadowing the builtin
+class SystemError_(ApiError):  # noqa: N801 - the underscore keeps the builtin SystemError visible
     errcode, errmsg = -1, "system error"
 
 

@@ -72,7 +72,7 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
             error = _translate(request, exc)
     except errors.WeChatError as exc:
         error = exc
-    except Exception as exc:  # noqa: BLE001 - the server must keep serving whatever a handler does
+    except Exception as exc:
         log.exception("unexpected error, rid %s", rid)
         error = errors.SystemError_(f"unexpected {type(exc).__name__}: {exc} (logged with rid {rid})")
     if error is not None:
@@ -93,6 +93,6 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
     for observer in app[OBSERVERS]:
         try:
             observer(exchange)
-        except Exception:  # noqa: BLE001 - a broken observer must not break WeChat
+        except Exception:
             log.exception("observer failed, rid %s", rid)
     return response

@@ -92,9 +92,7 @@ class SQLiteStore:
         if owner is None:
             rows = self._db.execute("SELECT data FROM records WHERE kind=? ORDER BY rowid", (kind,))
         else:
-            rows = self._db.execute(
-                "SELECT data FROM records WHERE kind=? AND owner=? ORDER BY rowid", (kind, owner)
-            )
+            rows = self._db.execute("SELECT data FROM records WHERE kind=? AND owner=? ORDER BY rowid", (kind, owner))
         return [dict(json.loads(r[0])) for r in rows]
 
     def prune(self, before: float) -> int:

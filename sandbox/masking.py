@@ -5,8 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 SECRET_NAMES = frozenset(
-    {"secret", "appsecret", "key", "access_token", "refresh_token", "code", "ticket", "jsapi_ticket",
-     "sign", "paysign", "signature", "sandbox_signkey", "pin"}
+    {
+        "secret",
+        "appsecret",
+        "key",
+        "access_token",
+        "refresh_token",
+        "code",
+        "ticket",
+        "jsapi_ticket",
+        "sign",
+        "paysign",
+        "signature",
+        "sandbox_signkey",
+        "pin",
+    }
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from mock_wechat import errors
 from mock_wechat.account import oauth, tokens
@@ -239,4 +239,3 @@ class AccountService:
         )
         self.web_tokens.put(web.access_token, refresh.appid, web, web.expires_at + RETAIN)
         return web
-

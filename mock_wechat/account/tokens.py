@@ -16,7 +16,7 @@ DAY = 86_400
 
 
 class TokenKind(StrEnum):
-    TOKEN = "token"
+    TOKEN = "token"  # noqa: S105 - a kind name, not a secret
     STABLE = "stable"
 
 

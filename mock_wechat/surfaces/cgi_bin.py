@@ -57,6 +57,5 @@ async def stable_token(request: web.Request) -> web.Response:
 async def getticket(request: web.Request) -> web.Response:
     q = request.query
     ticket = request.app[ACCOUNTS].getticket(q.get("access_token", ""), q.get("type", ""))
-    return json_body(
-        {"errcode": 0, "errmsg": "ok", "ticket": ticket.ticket, "expires_in": ticket.expires_in(request.app[CLOCK].now())}
-    )
+    expires_in = ticket.expires_in(request.app[CLOCK].now())
+    return json_body({"errcode": 0, "errmsg": "ok", "ticket": ticket.ticket, "expires_in": expires_in})

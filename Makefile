@@ -1,0 +1,50 @@
+# wechat-sandbox: `make demo` runs the sandbox (and the demo shop); `make test` runs everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-test
+
+.PHONY: demo test lint typecheck pytest install install-test browsers bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wechat-sandbox needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(STAMP)
+
+## demo: create .venv, install, run the sandbox (and, once it lands, the demo shop)
+demo: install
+	$(BIN)/wechat-sandbox up
+
+## browsers: a Chromium for the end-to-end tests (Debian's package when we can, else Playwright's own)
+browsers: $(STAMP)
+	@bash scripts/ensure-chromium.sh $(BIN)/python
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) browsers
+	$(BIN)/python -m pytest
+
+## test: install what the tests need (browsers included), lint, type-check, run every test
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
