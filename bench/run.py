@@ -14,8 +14,9 @@ from pathlib import Path
 
 import aiohttp
 
-APPID = "wx5a4db0c0ffee0001"
-SECRET = "5ec0f1a2b3c4d5e6f708192a3b4c5d6e"
+from sandbox.defaults import DEFAULT_APPID as APPID
+from sandbox.defaults import DEFAULT_SECRET as SECRET
+
 STARTS = 5
 REQUESTS = 500
 

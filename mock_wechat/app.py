@@ -13,10 +13,12 @@ from mock_wechat.account.service import AccountService
 from mock_wechat.clock import Clock, OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
-from mock_wechat.keys import ACCOUNTS, CLOCK, CONFIG, IDS, OBSERVERS, STORE, TEMPLATES, Observer
+from mock_wechat.keys import ACCOUNTS, CLOCK, CONFIG, DELIVERER, IDS, OBSERVERS, PAY, STORE, TEMPLATES, Observer
 from mock_wechat.middleware import MAX_BODY, wechat_errors
+from mock_wechat.pay.delivery import Deliverer
+from mock_wechat.pay.service import PayService
 from mock_wechat.store import SQLiteStore, Store
-from mock_wechat.surfaces import avatar, cgi_bin, oauth, sns
+from mock_wechat.surfaces import avatar, cgi_bin, oauth, pay_v2, sns
 
 PRUNE_EVERY = 60.0
 
@@ -44,6 +46,17 @@ async def _prune_expired(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _deliver_notifications(app: web.Application) -> AsyncIterator[None]:
+    """Deliver notifications in the background, including those owed from before a restart."""
+    deliverer = app[DELIVERER]
+    task = asyncio.create_task(deliverer.run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await deliverer.close()
+
+
 def create_app(
     config: WeChatConfig,
     *,
@@ -51,6 +64,7 @@ def create_app(
     clock: Clock | None = None,
     ids: Ids | None = None,
     observers: Iterable[Observer] = (),
+    notify_speed: float = 1.0,
 ) -> web.Application:
     """WeChat at its real paths; state in `store`, time from `clock`, ids from `ids`."""
     app = web.Application(middlewares=[wechat_errors], client_max_size=MAX_BODY)
@@ -62,7 +76,11 @@ def create_app(
     app[TEMPLATES] = templates()
     app[ACCOUNTS] = AccountService(config, app[STORE], app[CLOCK], app[IDS])
     app[ACCOUNTS].seed_users()
+    app[PAY] = PayService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], notify_speed)
     for table in (cgi_bin.routes, sns.routes, oauth.routes, avatar.routes):
         app.add_routes(table)
+    pay_v2.add_routes(app)
+    app[DELIVERER] = Deliverer(app[PAY].book, config)
     app.cleanup_ctx.append(_prune_expired)
+    app.cleanup_ctx.append(_deliver_notifications)
     return app

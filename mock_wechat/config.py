@@ -71,9 +71,14 @@ class WeChatConfig:
     auto_user: str | None = None
     seed: int | None = None
     _by_appid: dict[str, Account] = field(init=False, repr=False, compare=False)
+    _by_mch_id: dict[str, Merchant] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_appid", {a.appid: a for a in self.accounts})
+        object.__setattr__(self, "_by_mch_id", {m.mch_id: m for m in self.merchants})
+
+    def merchant(self, mch_id: str) -> Merchant | None:
+        return self._by_mch_id.get(mch_id)
 
     @property
     def by_appid(self) -> Mapping[str, Account]:

@@ -17,8 +17,10 @@ class Origin:
 
     @property
     def host_port(self) -> str:
+        """The URL authority without userinfo: `host` on the default port, else `host:port` (IPv6 in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
         default = _DEFAULT_PORTS.get(self.scheme)
-        return self.host if self.port == default else f"{self.host}:{self.port}"
+        return host if self.port == default else f"{host}:{self.port}"
 
 
 def parse_origin(url: str) -> Origin | None:

@@ -118,7 +118,10 @@ class EmptyPostData(ApiError):
 
 
 class ContentSizeOutOfLimit(ApiError):
+    """A body over 1 MiB, refused with HTTP 413 before any handler reads it."""
+
     errcode, errmsg = 45002, "content size out of limit"
+    status = 413
 
 
 class DailyQuotaLimit(ApiError):
@@ -190,3 +193,132 @@ class LinkUnavailable(PageError):
     """WeChat's generic "该链接无法访问" page (unknown appid, bad response_type)."""
 
     code, text = None, "该链接无法访问"
+
+
+# -- WeChat Pay API v2 (XML): two levels, PROTOCOL.md §5.3 ---------------------------------------------
+
+
+class PayV2Error(WeChatError):
+    """A v2 error: `protocol` ones answer `return_code=FAIL` unsigned; the others a signed `result_code=FAIL`."""
+
+    err_code: ClassVar[str]
+    err_code_des: ClassVar[str]
+    protocol: ClassVar[bool] = False
+    status: ClassVar[int] = 200
+
+    def __init__(self, diagnostic: str = "", *, err_code_des: str | None = None) -> None:
+        super().__init__(diagnostic)
+        self.des = err_code_des or self.err_code_des
+
+    @property
+    def wire_code(self) -> int | str:
+        return self.err_code
+
+
+class SignError(PayV2Error):
+    err_code, err_code_des, protocol = "SIGNERROR", "签名错误", True
+
+
+class XmlFormatError(PayV2Error):
+    err_code, err_code_des, protocol = "XML_FORMAT_ERROR", "XML格式错误", True
+
+
+class PostDataEmpty(PayV2Error):
+    err_code, err_code_des, protocol = "POST_DATA_EMPTY", "post数据为空", True
+
+
+class NotUtf8(PayV2Error):
+    err_code, err_code_des, protocol = "NOT_UTF8", "编码格式错误", True
+
+
+class RequirePostMethodV2(PayV2Error):
+    err_code, err_code_des, protocol = "REQUIRE_POST_METHOD", "请使用post方法", True
+
+
+class MchidNotExist(PayV2Error):
+    """Unknown or missing mch_id: nothing to sign an answer with, so it is protocol-level."""
+
+    err_code, err_code_des, protocol = "MCHID_NOT_EXIST", "MCHID不存在", True
+
+
+class BodyTooLarge(PayV2Error):
+    """A body over 1 MiB: HTTP 413 with a `return_code=FAIL` body, before any parsing."""
+
+    err_code, err_code_des, protocol = "XML_FORMAT_ERROR", "XML格式错误", True
+    status = 413
+
+
+class PaySystemBusy(PayV2Error):
+    """An unexpected failure inside the sandbox, answered as WeChat's protocol-level system error."""
+
+    err_code, err_code_des, protocol = "SYSTEMERROR", "系统繁忙,请稍后再试", True
+
+
+class LackParams(PayV2Error):
+    err_code, err_code_des = "LACK_PARAMS", "缺少参数"
+
+
+class AppidNotExist(PayV2Error):
+    err_code, err_code_des = "APPID_NOT_EXIST", "APPID不存在"
+
+
+class AppidMchidNotMatch(PayV2Error):
+    err_code, err_code_des = "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配"
+
+
+class InvalidRequest(PayV2Error):
+    err_code, err_code_des = "INVALID_REQUEST", "参数错误"
+
+
+class OutTradeNoUsed(PayV2Error):
+    err_code, err_code_des = "OUT_TRADE_NO_USED", "商户订单号重复"
+
+
+class OrderPaid(PayV2Error):
+    err_code, err_code_des = "ORDERPAID", "商户订单已支付"
+
+
+class OrderClosed(PayV2Error):
+    err_code, err_code_des = "ORDERCLOSED", "订单已关闭"
+
+
+class OrderNotExist(PayV2Error):
+    err_code, err_code_des = "ORDERNOTEXIST", "订单不存在"
+
+
+class NotEnough(PayV2Error):
+    err_code, err_code_des = "NOTENOUGH", "余额不足"
+
+
+class RefundNotExist(PayV2Error):
+    err_code, err_code_des = "REFUNDNOTEXIST", "退款订单查询失败"
+
+
+class ParamError(PayV2Error):
+    err_code, err_code_des = "PARAM_ERROR", "参数错误"
+
+
+class TradeStateError(PayV2Error):
+    err_code, err_code_des = "TRADE_STATE_ERROR", "订单状态错误"
+
+
+class InvalidTransactionid(PayV2Error):
+    err_code, err_code_des = "INVALID_TRANSACTIONID", "无效transaction_id"
+
+
+class PaySystemError(PayV2Error):
+    err_code, err_code_des = "SYSTEMERROR", "系统错误"
+
+
+class NoAuth(PayV2Error):
+    err_code, err_code_des = "NOAUTH", "商户无此接口权限"
+
+
+class BillUnavailable(PayV2Error):
+    """downloadbill's own failures: `return_code=FAIL`, a `return_msg` such as `No Bill Exist`, an `error_code`."""
+
+    err_code, err_code_des, protocol = "BILL_UNAVAILABLE", "No Bill Exist", True
+
+    def __init__(self, diagnostic: str = "", *, return_msg: str, error_code: str = "") -> None:
+        super().__init__(diagnostic, err_code_des=return_msg)
+        self.error_code = error_code

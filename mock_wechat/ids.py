@@ -7,6 +7,8 @@ import hashlib
 import random
 import string
 
+from mock_wechat import times
+
 _URLSAFE = string.ascii_letters + string.digits + "-_"
 _HEX = "0123456789abcdef"
 
@@ -31,6 +33,27 @@ class Ids:
     def ticket(self) -> str:
         """A jsapi_ticket: 86 characters, like the doc's sample."""
         return self._chars(_URLSAFE, 86)
+
+    def nonce(self) -> str:
+        """A nonce_str: 32 letters and digits."""
+        return self._chars(string.ascii_letters + string.digits, 32)
+
+    def prepay_id(self, now: float) -> str:
+        """`wx` + Beijing yyyyMMddHHmmss + 20 hex: `wx201410272009395522657a690389285100`."""
+        return "wx" + times.compact(now) + self._chars(_HEX, 20)
+
+    def transaction_id(self, now: float) -> str:
+        """28 digits, `4200` + 6 digits + Beijing yyyyMMdd + 10 digits, like `4200000891202103228088184743`."""
+        return "4200" + self._chars(string.digits, 6) + times.day(now) + self._chars(string.digits, 10)
+
+    def refund_id(self, now: float) -> str:
+        """29 digits, `5000` + 7 digits + Beijing yyyyMMdd + 10 digits."""
+        return "5000" + self._chars(string.digits, 7) + times.day(now) + self._chars(string.digits, 10)
+
+    def uuid(self) -> str:
+        """A v4-shaped UUID (v3 notification ids)."""
+        h = self._chars(_HEX, 32)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
     def rid(self, now: float) -> str:
         """A request id as WeChat prints it in `errmsg`: `8hex-8hex-8hex`, the first part the time."""

@@ -12,6 +12,8 @@ from mock_wechat.account.service import AccountService
 from mock_wechat.clock import Clock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
+from mock_wechat.pay.delivery import Deliverer
+from mock_wechat.pay.service import PayService, Signer
 from mock_wechat.store import Store
 
 
@@ -39,8 +41,12 @@ STORE = web.AppKey("store", Store)
 CLOCK = web.AppKey("clock", Clock)
 IDS = web.AppKey("ids", Ids)
 ACCOUNTS = web.AppKey("accounts", AccountService)
+PAY = web.AppKey("pay", PayService)
+DELIVERER = web.AppKey("deliverer", Deliverer)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 OBSERVERS = web.AppKey("observers", list[Observer])
 
 RID = web.RequestKey("rid", str)
+V2_FIELDS = web.RequestKey("v2_fields", dict[str, str])
+V2_SIGNER = web.RequestKey("v2_signer", Signer)
 NOTES = web.RequestKey("notes", list[str])

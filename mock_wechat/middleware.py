@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from mock_wechat import errors
-from mock_wechat.dialects import render_error
-from mock_wechat.keys import CLOCK, IDS, NOTES, OBSERVERS, RID, TEMPLATES, Exchange
+from mock_wechat.dialects import is_v2_path, render_error
+from mock_wechat.keys import CLOCK, IDS, NOTES, OBSERVERS, RID, Exchange
 
 log = logging.getLogger("mock_wechat")
 
@@ -44,10 +44,14 @@ def _translate(request: web.Request, exc: web.HTTPException) -> errors.WeChatErr
     if isinstance(exc, web.HTTPMethodNotAllowed):
         allowed = ", ".join(sorted(exc.allowed_methods))
         why = f"{request.method} {request.path}: this endpoint accepts {allowed}"
+        if is_v2_path(request.path):
+            return errors.RequirePostMethodV2(why)
         if "POST" in exc.allowed_methods:
             return errors.RequirePostMethod(why)
         return errors.RequireGetMethod(why)
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        if is_v2_path(request.path):
+            return errors.BodyTooLarge(f"the request body is over {MAX_BODY} bytes (1 MiB)")
         return errors.ContentSizeOutOfLimit(f"the request body is over {MAX_BODY} bytes (1 MiB)")
     return errors.SystemError_(f"{exc.status} {exc.reason}")
 
@@ -76,7 +80,7 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         log.exception("unexpected error, rid %s", rid)
         error = errors.SystemError_(f"unexpected {type(exc).__name__}: {exc} (logged with rid {rid})")
     if error is not None:
-        response = render_error(app[TEMPLATES], request.path, error, rid)
+        response = render_error(request, error, rid)
     exchange = Exchange(
         time=now,
         method=request.method,

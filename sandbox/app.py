@@ -12,7 +12,7 @@ from mock_wechat.clock import OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
 from mock_wechat.store import SQLiteStore, Store
-from sandbox import control
+from sandbox import control, control_pay
 from sandbox.journal import Journal
 from sandbox.keys import JOURNAL, SANDBOX_CLOCK, STARTED
 
@@ -24,7 +24,13 @@ def open_store(data_dir: Path | None) -> SQLiteStore:
     return SQLiteStore(data_dir / STATE_FILE) if data_dir is not None else SQLiteStore.in_memory()
 
 
-def create_app(config: WeChatConfig, *, store: Store | None = None, data_dir: Path | None = None) -> web.Application:
+def create_app(
+    config: WeChatConfig,
+    *,
+    store: Store | None = None,
+    data_dir: Path | None = None,
+    notify_speed: float = 1.0,
+) -> web.Application:
     """The whole sandbox on one origin; state in `store` (or `data_dir`), in memory by default."""
     owned = store is None
     state: Store = open_store(data_dir) if store is None else store
@@ -32,11 +38,14 @@ def create_app(config: WeChatConfig, *, store: Store | None = None, data_dir: Pa
     state.meta_set("boots", str(boots))
     clock = OffsetClock(float(state.meta_get(control.CLOCK_OFFSET) or 0.0))
     journal = Journal(state)
-    app = mock_wechat.create_app(config, store=state, clock=clock, ids=Ids(config.seed, boots), observers=[journal])
+    app = mock_wechat.create_app(
+        config, store=state, clock=clock, ids=Ids(config.seed, boots), observers=[journal], notify_speed=notify_speed
+    )
     app[SANDBOX_CLOCK] = clock
     app[JOURNAL] = journal
     app[STARTED] = time.monotonic()
     app.add_routes(control.routes)
+    app.add_routes(control_pay.routes)
     if owned:
 
         async def close_store(_: web.Application) -> None:

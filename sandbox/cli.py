@@ -33,6 +33,13 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--config", type=Path, help="a TOML file overriding the defaults")
         sub.add_argument("--seed", type=int, help="seed for generated users and ids (reproducible runs)")
         sub.add_argument("--auto-user", metavar="ID", help="act as this user without showing the user picker")
+        sub.add_argument(
+            "--notify-speed",
+            type=float,
+            default=1.0,
+            metavar="N",
+            help="run WeChat's notification retry schedule N times faster (default 1)",
+        )
     return top
 
 
@@ -49,7 +56,12 @@ def credentials_table(config: WeChatConfig) -> str:
 
 
 async def serve(args: argparse.Namespace, config: WeChatConfig) -> None:
-    app = create_app(config, data_dir=None if args.in_memory else args.data_dir)
+    # Handlers first: a supervisor may signal as soon as it reads the listening line.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    app = create_app(config, data_dir=None if args.in_memory else args.data_dir, notify_speed=args.notify_speed)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
@@ -58,10 +70,6 @@ async def serve(args: argparse.Namespace, config: WeChatConfig) -> None:
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"WeChat sandbox listening on http://{host}:{port}", flush=True)
     print(credentials_table(config), flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
@@ -70,6 +78,9 @@ async def serve(args: argparse.Namespace, config: WeChatConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.notify_speed <= 0:
+        print("wechat-sandbox: --notify-speed must be positive", file=sys.stderr)
+        return 2
     try:
         config = config_file.load(args.config, seed=args.seed, auto_user=args.auto_user)
     except config_file.ConfigError as exc:

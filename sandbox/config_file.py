@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 from mock_wechat.config import Account, AccountKind, Merchant, User, WeChatConfig
 from sandbox import defaults
@@ -13,6 +13,24 @@ from sandbox import defaults
 
 class ConfigError(Exception):
     """The config file cannot be used; the message says where and why."""
+
+
+TOP_LEVEL = ("sandbox", "accounts", "merchants", "users")
+SANDBOX_KEYS = ("seed", "auto_user")
+
+
+def _check_type(value: Any, hint: Any, where: str) -> None:
+    """A value of the config file against its dataclass field: str, int, bool or a list of strings."""
+    if hint is bool:
+        ok, wanted = isinstance(value, bool), "true or false"
+    elif hint is int:
+        ok, wanted = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif isinstance(hint, type) and issubclass(hint, str):
+        ok, wanted = isinstance(value, str), "a string"
+    else:  # tuple[str, ...]
+        ok, wanted = isinstance(value, list) and all(isinstance(v, str) for v in value), "a list of strings"
+    if not ok:
+        raise ConfigError(f"{where}: must be {wanted}, got {value!r}")
 
 
 def _table(raw: dict[str, Any], cls: type[Any], where: str, required: tuple[str, ...]) -> dict[str, Any]:
@@ -23,13 +41,38 @@ def _table(raw: dict[str, Any], cls: type[Any], where: str, required: tuple[str,
     missing = [k for k in required if not raw.get(k)]
     if missing:
         raise ConfigError(f"{where}: missing {missing}")
+    hints = get_type_hints(cls)
     out = dict(raw)
     for key, value in raw.items():
+        _check_type(value, hints[key], f"{where}.{key}")
         if isinstance(value, list):
-            if not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{where}.{key}: must be a list of strings")
             out[key] = tuple(value)
     return out
+
+
+def _tables(raw: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """`[[name]]`: an array of tables (absent means none)."""
+    items = raw.get(name, [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ConfigError(f"{name}: must be an array of tables ([[{name}]])")
+    return items
+
+
+def _sandbox_section(raw: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(raw) - set(TOP_LEVEL))
+    if unknown:
+        raise ConfigError(f"unknown top-level keys {unknown}; allowed: {list(TOP_LEVEL)}")
+    section = raw.get("sandbox", {})
+    if not isinstance(section, dict):
+        raise ConfigError("sandbox: must be a table ([sandbox])")
+    unknown = sorted(set(section) - set(SANDBOX_KEYS))
+    if unknown:
+        raise ConfigError(f"sandbox: unknown keys {unknown}; allowed: {list(SANDBOX_KEYS)}")
+    if "seed" in section:
+        _check_type(section["seed"], int, "sandbox.seed")
+    if "auto_user" in section:
+        _check_type(section["auto_user"], str, "sandbox.auto_user")
+    return section
 
 
 def _account(raw: dict[str, Any], where: str) -> Account:
@@ -71,18 +114,20 @@ def load(path: Path | None, *, seed: int | None = None, auto_user: str | None = 
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"{path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 (TOML files are UTF-8): {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    section = raw.get("sandbox", {})
+    section = _sandbox_section(raw)
     seed = seed if seed is not None else section.get("seed")
     auto_user = auto_user or section.get("auto_user")
-    accounts = tuple(_account(a, f"accounts[{i}]") for i, a in enumerate(raw.get("accounts", []))) or (
+    accounts = tuple(_account(a, f"accounts[{i}]") for i, a in enumerate(_tables(raw, "accounts"))) or (
         defaults.default_account(),
     )
-    merchants = tuple(_merchant(m, f"merchants[{i}]") for i, m in enumerate(raw.get("merchants", []))) or (
+    merchants = tuple(_merchant(m, f"merchants[{i}]") for i, m in enumerate(_tables(raw, "merchants"))) or (
         defaults.default_merchant(),
     )
-    users = tuple(_user(u, f"users[{i}]") for i, u in enumerate(raw.get("users", []))) or defaults.generate_users(
+    users = tuple(_user(u, f"users[{i}]") for i, u in enumerate(_tables(raw, "users"))) or defaults.generate_users(
         defaults.DEFAULT_USER_IDS, defaults.DEFAULT_SEED if seed is None else seed
     )
     for kind, items in (("appid", [a.appid for a in accounts]), ("user id", [u.id for u in users])):

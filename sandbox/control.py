@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +10,7 @@ from aiohttp import web
 
 from mock_wechat.config import User, WeChatConfig
 from mock_wechat.ids import openid_for, unionid_for
-from mock_wechat.keys import ACCOUNTS, CONFIG, STORE
+from mock_wechat.keys import ACCOUNTS, CONFIG, PAY, STORE
 from sandbox import defaults
 from sandbox.keys import JOURNAL, SANDBOX_CLOCK, STARTED
 
@@ -26,10 +25,10 @@ def api_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-async def _json(request: web.Request) -> dict[str, Any] | web.Response:
+async def read_json(request: web.Request) -> dict[str, Any] | web.Response:
     try:
         body = await request.json() if await request.read() else {}
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for a body that is not UTF-8
         return api_error(400, f"body is not JSON: {exc}")
     if not isinstance(body, dict):
         return api_error(400, "body must be a JSON object")
@@ -141,7 +140,7 @@ async def get_clock(request: web.Request) -> web.Response:
 
 @routes.post("/_sandbox/api/clock")
 async def advance_clock(request: web.Request) -> web.Response:
-    body = await _json(request)
+    body = await read_json(request)
     if isinstance(body, web.Response):
         return body
     seconds = body.get("advance")
@@ -150,6 +149,7 @@ async def advance_clock(request: web.Request) -> web.Response:
     clock = request.app[SANDBOX_CLOCK]
     clock.advance(float(seconds))
     request.app[STORE].meta_set(CLOCK_OFFSET, repr(clock.offset))
+    request.app[PAY].book.wake()  # notifications that just fell due go out now
     return web.json_response(clock_json(request.app))
 
 
@@ -158,7 +158,7 @@ USER_FIELDS = {"id", "nickname", "sex", "province", "city", "country", "balance"
 
 @routes.post("/_sandbox/api/users")
 async def create_user(request: web.Request) -> web.Response:
-    body = await _json(request)
+    body = await read_json(request)
     if isinstance(body, web.Response):
         return body
     unknown = sorted(set(body) - USER_FIELDS)

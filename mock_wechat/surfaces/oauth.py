@@ -100,7 +100,9 @@ def _same_origin(request: web.Request) -> None:
 def _next(value: str) -> str:
     """The authorize URL a form returns to; only that path, never an open redirect."""
     url = URL(value)
-    if url.is_absolute() or url.path != AUTHORIZE_PATH:
+    # A scheme alone ("http:/connect/...") is refused too: yarl writes it back as "http:///connect/...",
+    # which a browser follows to the host "connect".
+    if url.scheme or url.is_absolute() or url.path != AUTHORIZE_PATH:
         raise errors.LinkUnavailable(f"next must be {AUTHORIZE_PATH}?..., got {value!r}")
     return str(url)
 

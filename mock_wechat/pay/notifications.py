@@ -1,0 +1,83 @@
+"""Rules of notification delivery: WeChat's retry schedule, what counts as acknowledged, attempt records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from mock_wechat.pay import v2_xml
+
+SCHEDULE = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600)
+"""Seconds between attempts after each failure: 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3h/3h/6h/6h."""
+TIMEOUT = 5.0
+"""A merchant that does not answer within 5 s has failed the attempt."""
+KEEP_BODY = 2000
+
+
+class Kind(StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: str
+    kind: str
+    mch_id: str
+    out_trade_no: str
+    notify_url: str
+    body: str
+    created_at: float
+    next_at: float | None
+    status: str = Status.PENDING.value
+    attempts: list[dict[str, object]] = field(default_factory=list)
+    out_refund_no: str = ""
+    content_type: str = "text/xml"
+    api: str = "v2"
+    note: str = ""
+    """Why this copy exists (a resend, a duplicate, a tampered copy)."""
+
+
+def acknowledged_v2(status: int | None, body: str) -> tuple[bool, str]:
+    """Only HTTP 200 with `<return_code>SUCCESS</return_code>` stops the retries."""
+    if status is None:
+        return False, "no answer"
+    if status != 200:
+        return False, f"HTTP {status}; WeChat needs 200"
+    try:
+        fields = v2_xml.parse(body.encode())
+    except Exception as exc:  # noqa: BLE001 - any unreadable answer is simply a failed attempt
+        return False, f"the answer is not WeChat's <xml> reply ({exc})"
+    if fields.get("return_code") != "SUCCESS":
+        return False, f"return_code is {fields.get('return_code')!r}, not 'SUCCESS'"
+    return True, "acknowledged with return_code SUCCESS"
+
+
+def record_attempt(
+    note: Notification, *, now: float, status: int | None, body: str, ok: bool, verdict: str, speed: float
+) -> Notification:
+    """The notification after one attempt: delivered, due again per SCHEDULE, or given up."""
+    number = len(note.attempts) + 1
+    next_at: float | None = None
+    new_status = Status.DELIVERED if ok else Status.PENDING
+    if not ok:
+        if number <= len(SCHEDULE):
+            next_at = now + SCHEDULE[number - 1] / speed
+        else:
+            new_status = Status.FAILED
+    attempt: dict[str, object] = {
+        "number": number,
+        "at": now,
+        "status": status,
+        "body": body[:KEEP_BODY],
+        "verdict": verdict,
+        "ok": ok,
+        "next_at": next_at,
+    }
+    return replace(note, attempts=[*note.attempts, attempt], status=new_status.value, next_at=next_at)

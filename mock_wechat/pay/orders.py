@@ -1,0 +1,167 @@
+"""Rules of an order's life: NOTPAY → SUCCESS / PAYERROR / CLOSED → REFUND, all read off one clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from mock_wechat import errors
+
+PREPAY_TTL = 7200
+MIN_TIME_EXPIRE = 300
+"""time_expire must leave the payer at least 5 minutes (WeChat: "刷卡至少1分钟，其他5分钟")."""
+
+REENTRY_FIELDS = (
+    "appid",
+    "body",
+    "detail",
+    "attach",
+    "total_fee",
+    "fee_type",
+    "trade_type",
+    "openid",
+    "product_id",
+    "goods_tag",
+    "limit_pay",
+    "notify_url",
+)
+"""A second unifiedorder with the same out_trade_no is a re-entry (订单重入) if these are unchanged."""
+
+
+class TradeState(StrEnum):
+    SUCCESS = "SUCCESS"
+    REFUND = "REFUND"
+    NOTPAY = "NOTPAY"
+    CLOSED = "CLOSED"
+    REVOKED = "REVOKED"
+    USERPAYING = "USERPAYING"
+    PAYERROR = "PAYERROR"
+
+
+STATE_DESC = {
+    TradeState.SUCCESS: "支付成功",
+    TradeState.REFUND: "转入退款",
+    TradeState.NOTPAY: "订单未支付",
+    TradeState.CLOSED: "已关闭",
+    TradeState.REVOKED: "已撤销（刷卡支付）",
+    TradeState.USERPAYING: "用户支付中",
+    TradeState.PAYERROR: "支付失败",
+}
+
+
+class TradeType(StrEnum):
+    JSAPI = "JSAPI"
+    NATIVE = "NATIVE"
+    APP = "APP"
+    MWEB = "MWEB"
+
+
+class Outcome(StrEnum):
+    """What the payer's attempt ends in (the pay sheet's sandbox choice, or the control API's)."""
+
+    SUCCESS = "success"
+    NOTENOUGH = "notenough"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Order:
+    mch_id: str
+    appid: str
+    out_trade_no: str
+    body: str
+    total_fee: int
+    trade_type: str
+    notify_url: str
+    spbill_create_ip: str
+    created_at: float
+    prepay_id: str
+    prepay_expires_at: float
+    sign_type: str
+    fields: dict[str, str]
+    """The re-entry fields as the merchant sent them."""
+    openid: str = ""
+    user_id: str = ""
+    attach: str = ""
+    device_info: str = ""
+    fee_type: str = "CNY"
+    expires_at: float | None = None
+    trade_state: str = TradeState.NOTPAY.value
+    transaction_id: str = ""
+    time_end: str = ""
+    paid_at: float | None = None
+    bank_type: str = ""
+    cash_fee: int = 0
+    refunded_fee: int = 0
+    sandbox: bool = False
+    api: str = "v2"
+
+    @property
+    def remaining_refundable(self) -> int:
+        return self.total_fee - self.refunded_fee
+
+
+def effective(order: Order, now: float) -> Order:
+    """An unpaid order past its time_expire reads as CLOSED."""
+    if order.trade_state == TradeState.NOTPAY and order.expires_at is not None and now >= order.expires_at:
+        return replace(order, trade_state=TradeState.CLOSED.value)
+    return order
+
+
+def reenter(existing: Order, fields: dict[str, str], now: float) -> Order:
+    """A second unifiedorder for the same out_trade_no: the same prepay_id, or WeChat's refusal."""
+    current = effective(existing, now)
+    if current.trade_state in (TradeState.SUCCESS, TradeState.REFUND):
+        raise errors.OrderPaid(f"order {existing.out_trade_no} is already paid ({current.trade_state})")
+    if current.trade_state in (TradeState.CLOSED, TradeState.REVOKED):
+        raise errors.OrderClosed(f"order {existing.out_trade_no} is closed; use a new out_trade_no")
+    changed = sorted(k for k in REENTRY_FIELDS if fields.get(k, "") != existing.fields.get(k, ""))
+    if changed:
+        detail = ", ".join(f"{k}: {existing.fields.get(k, '')!r} → {fields.get(k, '')!r}" for k in changed)
+        if {"appid", "trade_type"} & set(changed):
+            raise errors.OutTradeNoUsed(f"out_trade_no {existing.out_trade_no} is used by another order ({detail})")
+        raise errors.InvalidRequest(
+            f"re-entry of {existing.out_trade_no} must repeat the first request; changed: {detail}",
+            err_code_des="201 商户订单号重复",
+        )
+    return existing
+
+
+def renew_prepay(order: Order, prepay_id: str, now: float) -> Order:
+    """Re-entry after the prepay_id's 2 hours: a new prepay_id for the same order."""
+    return replace(order, prepay_id=prepay_id, prepay_expires_at=now + PREPAY_TTL)
+
+
+def check_payable(order: Order, now: float) -> Order:
+    current = effective(order, now)
+    if current.trade_state in (TradeState.SUCCESS, TradeState.REFUND):
+        raise errors.OrderPaid(f"order {order.out_trade_no} is already paid")
+    if current.trade_state in (TradeState.CLOSED, TradeState.REVOKED):
+        raise errors.OrderClosed(f"order {order.out_trade_no} is closed")
+    return current
+
+
+def paid(order: Order, *, transaction_id: str, time_end: str, now: float, user_id: str) -> Order:
+    return replace(
+        order,
+        trade_state=TradeState.SUCCESS.value,
+        transaction_id=transaction_id,
+        time_end=time_end,
+        paid_at=now,
+        bank_type="OTHERS",
+        cash_fee=order.total_fee,
+        user_id=user_id,
+    )
+
+
+def failed(order: Order) -> Order:
+    return replace(order, trade_state=TradeState.PAYERROR.value)
+
+
+def close(order: Order, now: float) -> Order:
+    current = effective(order, now)
+    if current.trade_state in (TradeState.SUCCESS, TradeState.REFUND):
+        raise errors.OrderPaid(f"order {order.out_trade_no} is paid and cannot be closed; refund it instead")
+    if current.trade_state == TradeState.CLOSED and order.trade_state == TradeState.CLOSED:
+        raise errors.OrderClosed(f"order {order.out_trade_no} is already closed")
+    return replace(order, trade_state=TradeState.CLOSED.value)

@@ -1,0 +1,69 @@
+"""Shared fixtures: a deterministic config, a manual clock, and clients of the emulated WeChat."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+import mock_wechat
+from mock_wechat.clock import ManualClock
+from mock_wechat.config import Account, User, WeChatConfig
+from mock_wechat.ids import Ids
+from mock_wechat.store import SQLiteStore
+from sandbox import defaults
+
+APPID = defaults.DEFAULT_APPID
+SECRET = defaults.DEFAULT_SECRET
+OTHER_APPID = "wx0000000000000002"
+OTHER_SECRET = "0" * 32
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
+
+
+def make_config(**overrides: object) -> WeChatConfig:
+    """The default account and merchant, a second account, and three fixed users."""
+    users = (
+        User(id="alice", nickname="爱丽丝", sex=2, province="广东", city="深圳", country="中国"),
+        User(id="bob", nickname="Bob <b>&", sex=1, province="北京", city="北京", country="中国"),
+        User(id="snap", nickname="快照用户", snapshot=True),
+    )
+    other = Account(appid=OTHER_APPID, secret=OTHER_SECRET, name="Other", unionid=False)
+    values: dict[str, object] = {
+        "accounts": (defaults.default_account(), other),
+        "users": users,
+        "merchants": (defaults.default_merchant(),),
+        "seed": 7,
+    }
+    values.update(overrides)
+    return WeChatConfig(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def config() -> WeChatConfig:
+    return make_config()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def store() -> SQLiteStore:
+    return SQLiteStore.in_memory()
+
+
+@pytest.fixture
+def wechat_app(config: WeChatConfig, clock: ManualClock, store: SQLiteStore) -> web.Application:
+    """mock_wechat alone, on a manual clock."""
+    return mock_wechat.create_app(config, store=store, clock=clock, ids=Ids(7))
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: ClientFactory, wechat_app: web.Application
+) -> TestClient[web.Request, web.Application]:
+    return await aiohttp_client(wechat_app)

@@ -1,0 +1,206 @@
+"""Domain rules: origins, configured-domain matching, loopback trust and double-encoding detection."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_wechat.domains import Origin, allowed, domain_matches, is_loopback, looks_double_encoded, parse_origin
+
+
+def origin(url: str) -> Origin:
+    parsed = parse_origin(url)
+    assert parsed is not None, url
+    return parsed
+
+
+# -- parse_origin ------------------------------------------------------------------------------------
+
+
+def test_parse_origin_of_http_url_has_default_port_80() -> None:
+    assert parse_origin("http://shop.example.com/cb?x=1#frag") == Origin("http", "shop.example.com", 80)
+
+
+def test_parse_origin_of_https_url_has_default_port_443() -> None:
+    assert parse_origin("https://shop.example.com/cb") == Origin("https", "shop.example.com", 443)
+
+
+def test_parse_origin_keeps_an_explicit_port() -> None:
+    assert parse_origin("http://127.0.0.1:9000/cb") == Origin("http", "127.0.0.1", 9000)
+
+
+def test_parse_origin_lowercases_scheme_and_host() -> None:
+    assert parse_origin("HTTPS://Shop.Example.COM/Cb") == Origin("https", "shop.example.com", 443)
+
+
+def test_parse_origin_ignores_userinfo() -> None:
+    assert parse_origin("http://user:pw@shop.example.com/") == Origin("http", "shop.example.com", 80)
+
+
+def test_parse_origin_of_ipv6_literal_drops_brackets() -> None:
+    assert parse_origin("http://[::1]:8080/") == Origin("http", "::1", 8080)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "/cb",
+        "shop.example.com/cb",
+        "ftp://shop.example.com/",
+        "javascript:alert(1)",
+        "http:///cb",
+        "http://shop.example.com:notaport/",
+        "http://shop.example.com:99999/",
+        "http%3A%2F%2Fshop.example.com%2Fcb",
+    ],
+)
+def test_parse_origin_of_non_absolute_http_url_is_none(url: str) -> None:
+    assert parse_origin(url) is None
+
+
+def test_host_port_omits_the_default_port() -> None:
+    assert Origin("https", "shop.example.com", 443).host_port == "shop.example.com"
+
+
+def test_host_port_shows_a_non_default_port() -> None:
+    assert Origin("http", "shop.example.com", 443).host_port == "shop.example.com:443"
+
+
+def test_host_port_brackets_an_ipv6_host_with_a_port() -> None:
+    assert origin("http://[::1]:8080/").host_port == "[::1]:8080"
+
+
+def test_host_port_brackets_an_ipv6_host_on_the_default_port() -> None:
+    assert origin("https://[2001:db8::1]/").host_port == "[2001:db8::1]"
+
+
+# -- domain_matches ----------------------------------------------------------------------------------
+
+
+def test_bare_host_matches_the_default_http_port() -> None:
+    assert domain_matches(origin("http://shop.example.com/cb"), "shop.example.com")
+
+
+def test_bare_host_matches_the_default_https_port() -> None:
+    assert domain_matches(origin("https://shop.example.com/cb"), "shop.example.com")
+
+
+def test_bare_host_does_not_match_another_port() -> None:
+    assert not domain_matches(origin("http://shop.example.com:8080/cb"), "shop.example.com")
+
+
+def test_host_with_port_matches_that_port() -> None:
+    assert domain_matches(origin("http://shop.example.com:8080/cb"), "shop.example.com:8080")
+
+
+def test_host_with_port_does_not_match_the_default_port() -> None:
+    assert not domain_matches(origin("http://shop.example.com/cb"), "shop.example.com:8080")
+
+
+def test_host_with_port_does_not_match_another_port() -> None:
+    assert not domain_matches(origin("http://shop.example.com:8081/cb"), "shop.example.com:8080")
+
+
+def test_ip_with_port_matches() -> None:
+    assert domain_matches(origin("http://192.168.1.10:8000/cb"), "192.168.1.10:8000")
+
+
+def test_domain_does_not_match_a_subdomain() -> None:
+    assert not domain_matches(origin("http://m.shop.example.com/cb"), "shop.example.com")
+
+
+def test_domain_does_not_match_a_parent_domain() -> None:
+    assert not domain_matches(origin("http://example.com/cb"), "shop.example.com")
+
+
+def test_domain_does_not_match_a_lookalike_suffix() -> None:
+    assert not domain_matches(origin("http://evilshop.example.com/cb"), "shop.example.com")
+
+
+def test_domain_match_ignores_case_and_surrounding_spaces() -> None:
+    assert domain_matches(origin("http://shop.example.com/cb"), "  Shop.Example.COM ")
+
+
+def test_domain_with_scheme_matches_host_and_port() -> None:
+    assert domain_matches(origin("https://shop.example.com/cb"), "https://shop.example.com")
+
+
+def test_domain_with_scheme_and_explicit_default_port_matches() -> None:
+    assert domain_matches(origin("https://shop.example.com/cb"), "https://shop.example.com:443/")
+
+
+def test_domain_with_scheme_does_not_match_another_port() -> None:
+    assert not domain_matches(origin("https://shop.example.com:8443/cb"), "https://shop.example.com")
+
+
+def test_ipv6_domain_with_port_matches() -> None:
+    assert domain_matches(origin("http://[2001:db8::1]:8080/cb"), "[2001:db8::1]:8080")
+
+
+def test_ipv6_domain_matches_the_default_port() -> None:
+    assert domain_matches(origin("http://[2001:db8::1]/cb"), "[2001:db8::1]")
+
+
+# -- loopback trust ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["localhost", "app.localhost", "127.0.0.1", "127.8.9.10", "::1", "[::1]"])
+def test_loopback_hosts_are_loopback(host: str) -> None:
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["example.com", "localhost.example.com", "10.0.0.1", "0.0.0.0", "::", "192.168.1.1"],  # noqa: S104 - not a bind
+)
+def test_other_hosts_are_not_loopback(host: str) -> None:
+    assert not is_loopback(host)
+
+
+def test_trusted_loopback_allows_any_loopback_port_without_domains() -> None:
+    assert allowed(origin("http://127.0.0.1:9000/cb"), (), trust_loopback=True)
+
+
+def test_trusted_loopback_allows_localhost_subdomain() -> None:
+    assert allowed(origin("http://shop.localhost:5173/cb"), (), trust_loopback=True)
+
+
+def test_untrusted_loopback_needs_a_configured_domain() -> None:
+    assert not allowed(origin("http://127.0.0.1:9000/cb"), ("127.0.0.1",), trust_loopback=False)
+
+
+def test_untrusted_loopback_with_configured_port_is_allowed() -> None:
+    assert allowed(origin("http://127.0.0.1:9000/cb"), ("127.0.0.1:9000",), trust_loopback=False)
+
+
+def test_trusted_loopback_does_not_allow_other_hosts() -> None:
+    assert not allowed(origin("http://shop.example.com/cb"), (), trust_loopback=True)
+
+
+def test_allowed_when_any_configured_domain_matches() -> None:
+    domains = ("a.example.com", "shop.example.com")
+    assert allowed(origin("https://shop.example.com/cb"), domains, trust_loopback=False)
+
+
+# -- looks_double_encoded ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http%3A%2F%2Fshop.example.com%2Fcb",
+        "https%3a%2f%2fshop.example.com%2fcb",
+        "HTTP%3A%2F%2Fshop.example.com",
+        "http%253A%252F%252Fshop.example.com",
+    ],
+)
+def test_encoded_redirect_uri_looks_double_encoded(url: str) -> None:
+    assert looks_double_encoded(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://shop.example.com/cb", "https://shop.example.com/cb?state=a%20b", "http://127.0.0.1:9000/cb?x=%2F"],
+)
+def test_plain_redirect_uri_does_not_look_double_encoded(url: str) -> None:
+    assert not looks_double_encoded(url)

@@ -1,0 +1,331 @@
+"""`SQLiteStore` and `Table`: records, expiry pruning, transactions, meta and the journal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mock_wechat.store import SQLiteStore, Table
+
+
+@dataclass(frozen=True)
+class Thing:
+    name: str
+    size: int
+    tags: list[str]
+    parent: str | None = None
+
+
+class Boom(Exception):
+    pass
+
+
+# -- records -----------------------------------------------------------------------------------------
+
+
+def test_get_returns_what_put_stored(store: SQLiteStore) -> None:
+    store.put("thing", "k1", "wxA", {"a": 1, "b": "二", "c": [1, 2], "d": None})
+    assert store.get("thing", "k1") == {"a": 1, "b": "二", "c": [1, 2], "d": None}
+
+
+def test_get_of_missing_record_is_none(store: SQLiteStore) -> None:
+    assert store.get("thing", "missing") is None
+
+
+def test_keys_are_scoped_by_kind(store: SQLiteStore) -> None:
+    store.put("thing", "k", "wxA", {"v": 1})
+    store.put("other", "k", "wxA", {"v": 2})
+    assert store.get("thing", "k") == {"v": 1}
+    assert store.get("other", "k") == {"v": 2}
+
+
+def test_put_replaces_a_record_with_the_same_key(store: SQLiteStore) -> None:
+    store.put("thing", "k", "wxA", {"v": 1})
+    store.put("thing", "k", "wxA", {"v": 2})
+    assert store.get("thing", "k") == {"v": 2}
+    assert store.query("thing") == [{"v": 2}]
+
+
+def test_delete_removes_the_record(store: SQLiteStore) -> None:
+    store.put("thing", "k", "wxA", {"v": 1})
+    store.delete("thing", "k")
+    assert store.get("thing", "k") is None
+
+
+def test_delete_of_missing_record_is_a_no_op(store: SQLiteStore) -> None:
+    store.delete("thing", "missing")
+    assert store.query("thing") == []
+
+
+def test_query_lists_a_kind_in_insertion_order(store: SQLiteStore) -> None:
+    for i in range(3):
+        store.put("thing", f"k{i}", "wxA", {"i": i})
+    store.put("other", "x", "wxA", {"i": 99})
+    assert store.query("thing") == [{"i": 0}, {"i": 1}, {"i": 2}]
+
+
+def test_query_filters_by_owner(store: SQLiteStore) -> None:
+    store.put("thing", "a", "wxA", {"v": "a"})
+    store.put("thing", "b", "wxB", {"v": "b"})
+    store.put("thing", "c", "wxA", {"v": "c"})
+    assert store.query("thing", "wxA") == [{"v": "a"}, {"v": "c"}]
+    assert store.query("thing", "wxC") == []
+
+
+def test_file_store_keeps_records_after_close_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "sandbox.db"
+    first = SQLiteStore(path)
+    first.put("thing", "k", "wxA", {"v": "持久"}, expires_at=123.0)
+    first.meta_set("boot", "3")
+    first.journal_append({"path": "/cgi-bin/token"})
+    first.close()
+    second = SQLiteStore(path)
+    try:
+        assert second.get("thing", "k") == {"v": "持久"}
+        assert second.meta_get("boot") == "3"
+        assert second.journal_list() == [{"id": 1, "path": "/cgi-bin/token"}]
+    finally:
+        second.close()
+
+
+def test_file_store_creates_missing_parent_directories(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "sandbox.db"
+    store = SQLiteStore(path)
+    store.close()
+    assert path.exists()
+
+
+def test_file_store_uses_write_ahead_logging(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    store = SQLiteStore(path)
+    store.put("thing", "k", "wxA", {"v": 1})
+    try:
+        assert (tmp_path / "sandbox.db-wal").exists()
+    finally:
+        store.close()
+
+
+def test_file_store_write_is_visible_to_another_connection_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    writer, reader = SQLiteStore(path), SQLiteStore(path)
+    try:
+        writer.put("thing", "k", "wxA", {"v": 1})
+        assert reader.get("thing", "k") == {"v": 1}
+    finally:
+        writer.close()
+        reader.close()
+
+
+# -- prune -------------------------------------------------------------------------------------------
+
+
+def test_prune_drops_only_records_expired_before_the_cut(store: SQLiteStore) -> None:
+    store.put("thing", "old", "wxA", {"v": "old"}, expires_at=99.0)
+    store.put("thing", "edge", "wxA", {"v": "edge"}, expires_at=100.0)
+    store.put("thing", "new", "wxA", {"v": "new"}, expires_at=101.0)
+    store.put("thing", "forever", "wxA", {"v": "forever"})
+    assert store.prune(100.0) == 1
+    assert store.get("thing", "old") is None
+    assert [r["v"] for r in store.query("thing")] == ["edge", "new", "forever"]
+
+
+def test_prune_never_drops_records_without_expiry(store: SQLiteStore) -> None:
+    store.put("thing", "forever", "wxA", {"v": 1})
+    assert store.prune(1e12) == 0
+    assert store.get("thing", "forever") == {"v": 1}
+
+
+def test_prune_leaves_meta_and_journal_alone(store: SQLiteStore) -> None:
+    store.meta_set("name", "value")
+    store.journal_append({"n": 1})
+    store.prune(1e12)
+    assert store.meta_get("name") == "value"
+    assert len(store.journal_list()) == 1
+
+
+# -- transactions ------------------------------------------------------------------------------------
+
+
+def test_transaction_commits_its_writes(store: SQLiteStore) -> None:
+    with store.transaction():
+        store.put("thing", "a", "wxA", {"v": 1})
+        store.put("thing", "b", "wxA", {"v": 2})
+    assert len(store.query("thing")) == 2
+
+
+def test_transaction_rolls_back_on_exception(store: SQLiteStore) -> None:
+    store.put("thing", "kept", "wxA", {"v": 0})
+
+    def work() -> None:
+        with store.transaction():
+            store.put("thing", "a", "wxA", {"v": 1})
+            store.delete("thing", "kept")
+            raise Boom
+
+    with pytest.raises(Boom):
+        work()
+    assert store.get("thing", "a") is None
+    assert store.get("thing", "kept") == {"v": 0}
+
+
+def test_nested_transaction_failure_rolls_back_the_outer_one(store: SQLiteStore) -> None:
+    def work() -> None:
+        with store.transaction():
+            store.put("thing", "outer", "wxA", {"v": 1})
+            with store.transaction():
+                store.put("thing", "inner", "wxA", {"v": 2})
+                raise Boom
+
+    with pytest.raises(Boom):
+        work()
+    assert store.query("thing") == []
+
+
+def test_nested_transaction_commits_with_the_outer_one(store: SQLiteStore) -> None:
+    with store.transaction():
+        store.put("thing", "outer", "wxA", {"v": 1})
+        with store.transaction():
+            store.put("thing", "inner", "wxA", {"v": 2})
+    assert len(store.query("thing")) == 2
+
+
+def test_store_is_usable_after_a_rolled_back_transaction(store: SQLiteStore) -> None:
+    with pytest.raises(Boom), store.transaction():
+        raise Boom
+    with store.transaction():
+        store.put("thing", "k", "wxA", {"v": 1})
+    assert store.get("thing", "k") == {"v": 1}
+
+
+def test_file_store_rolled_back_writes_are_gone_after_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    first = SQLiteStore(path)
+
+    def work() -> None:
+        with first.transaction():
+            first.put("thing", "k", "wxA", {"v": 1})
+            raise Boom
+
+    with pytest.raises(Boom):
+        work()
+    first.close()
+    second = SQLiteStore(path)
+    try:
+        assert second.get("thing", "k") is None
+    finally:
+        second.close()
+
+
+# -- meta --------------------------------------------------------------------------------------------
+
+
+def test_meta_get_of_unset_name_is_none(store: SQLiteStore) -> None:
+    assert store.meta_get("nothing") is None
+
+
+def test_meta_set_replaces_the_value(store: SQLiteStore) -> None:
+    store.meta_set("boot", "1")
+    store.meta_set("boot", "2")
+    assert store.meta_get("boot") == "2"
+
+
+# -- journal -----------------------------------------------------------------------------------------
+
+
+def test_journal_append_returns_increasing_ids(store: SQLiteStore) -> None:
+    ids = [store.journal_append({"n": i}) for i in range(3)]
+    assert ids == [1, 2, 3]
+
+
+def test_journal_list_returns_entries_with_their_ids(store: SQLiteStore) -> None:
+    store.journal_append({"path": "/sns/userinfo", "status": 200, "note": "爱丽丝"})
+    assert store.journal_list() == [{"id": 1, "path": "/sns/userinfo", "status": 200, "note": "爱丽丝"}]
+
+
+def test_journal_list_after_skips_older_entries(store: SQLiteStore) -> None:
+    for i in range(5):
+        store.journal_append({"n": i})
+    assert [e["n"] for e in store.journal_list(after=3)] == [3, 4]
+
+
+def test_journal_list_limit_caps_the_entries(store: SQLiteStore) -> None:
+    for i in range(5):
+        store.journal_append({"n": i})
+    assert [e["id"] for e in store.journal_list(after=1, limit=2)] == [2, 3]
+
+
+def test_journal_trim_keeps_the_newest_entries(store: SQLiteStore) -> None:
+    for i in range(5):
+        store.journal_append({"n": i})
+    store.journal_trim(2)
+    assert [e["id"] for e in store.journal_list()] == [4, 5]
+
+
+def test_journal_trim_with_fewer_entries_keeps_them_all(store: SQLiteStore) -> None:
+    store.journal_append({"n": 0})
+    store.journal_trim(10)
+    assert len(store.journal_list()) == 1
+
+
+def test_journal_ids_keep_increasing_after_trim(store: SQLiteStore) -> None:
+    for i in range(3):
+        store.journal_append({"n": i})
+    store.journal_trim(0)
+    assert store.journal_list() == []
+    assert store.journal_append({"n": 3}) == 4
+
+
+# -- clear -------------------------------------------------------------------------------------------
+
+
+def test_clear_empties_records_meta_and_journal(store: SQLiteStore) -> None:
+    store.put("thing", "k", "wxA", {"v": 1})
+    store.meta_set("boot", "1")
+    store.journal_append({"n": 1})
+    store.clear()
+    assert store.get("thing", "k") is None
+    assert store.meta_get("boot") is None
+    assert store.journal_list() == []
+
+
+# -- Table -------------------------------------------------------------------------------------------
+
+
+def test_table_round_trips_a_dataclass(store: SQLiteStore) -> None:
+    things = Table(store, Thing, "thing")
+    things.put("t1", "wxA", Thing("一", 3, ["x", "y"], "root"))
+    assert things.get("t1") == Thing("一", 3, ["x", "y"], "root")
+
+
+def test_table_get_of_missing_key_is_none(store: SQLiteStore) -> None:
+    assert Table(store, Thing, "thing").get("missing") is None
+
+
+def test_table_query_filters_by_owner(store: SQLiteStore) -> None:
+    things = Table(store, Thing, "thing")
+    things.put("a", "wxA", Thing("a", 1, []))
+    things.put("b", "wxB", Thing("b", 2, []))
+    assert things.query("wxB") == [Thing("b", 2, [])]
+    assert [t.name for t in things.query()] == ["a", "b"]
+
+
+def test_table_put_with_expiry_is_pruned(store: SQLiteStore) -> None:
+    things = Table(store, Thing, "thing")
+    things.put("a", "wxA", Thing("a", 1, []), expires_at=10.0)
+    store.prune(11.0)
+    assert things.get("a") is None
+
+
+def test_table_delete_removes_the_record(store: SQLiteStore) -> None:
+    things = Table(store, Thing, "thing")
+    things.put("a", "wxA", Thing("a", 1, []))
+    things.delete("a")
+    assert things.get("a") is None
+
+
+def test_tables_of_different_kinds_do_not_collide(store: SQLiteStore) -> None:
+    first, second = Table(store, Thing, "first"), Table(store, Thing, "second")
+    first.put("k", "wxA", Thing("first", 1, []))
+    assert second.get("k") is None

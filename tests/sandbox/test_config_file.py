@@ -1,0 +1,317 @@
+"""`sandbox.config_file.load`: the defaults, a TOML file over them, the command line over both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+import sandbox
+from mock_wechat.config import AccountKind, User
+from sandbox import defaults
+from sandbox.config_file import ConfigError, load
+from tests.conftest import ClientFactory
+
+Client = TestClient[web.Request, web.Application]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sandbox.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        load(write(tmp_path, text))
+    return str(info.value)
+
+
+ACCOUNT = """
+[[accounts]]
+appid = "wx1111111111111111"
+secret = "s1"
+"""
+
+
+# -- defaults -------------------------------------------------------------------------------------
+
+
+def test_no_file_gives_the_zero_config_defaults() -> None:
+    config = load(None)
+    assert config.accounts == (defaults.default_account(),)
+    assert config.merchants == (defaults.default_merchant(),)
+    assert [u.id for u in config.users] == list(defaults.DEFAULT_USER_IDS)
+    assert config.auto_user is None
+    assert config.seed is None
+    assert config.accounts[0].appid == defaults.DEFAULT_APPID
+    assert config.accounts[0].secret == defaults.DEFAULT_SECRET
+    assert config.accounts[0].trust_loopback is True
+
+
+def test_generated_users_have_chinese_profiles() -> None:
+    for user in load(None, seed=1).users:
+        assert user.nickname
+        assert user.nickname != user.id
+        assert user.sex in (1, 2)
+        assert user.province
+        assert user.city
+        assert user.country == "中国"
+        assert user.pin == "123456"
+
+
+def test_same_seed_same_users() -> None:
+    assert load(None, seed=1).users == load(None, seed=1).users
+    assert load(None).users == load(None, seed=defaults.DEFAULT_SEED).users
+
+
+def test_different_seed_different_users() -> None:
+    one = [u.nickname for u in load(None, seed=1).users]
+    two = [u.nickname for u in load(None, seed=2).users]
+    assert one != two
+
+
+def test_seed_from_the_file_and_from_the_command_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "[sandbox]\nseed = 5\n")
+    from_file = load(path)
+    assert from_file.seed == 5
+    assert from_file.users == load(None, seed=5).users
+    overridden = load(path, seed=6)
+    assert overridden.seed == 6
+    assert overridden.users == load(None, seed=6).users
+
+
+# -- overrides ------------------------------------------------------------------------------------
+
+
+def test_accounts_merchants_and_users_replace_the_defaults(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[accounts]]
+appid = "wx1111111111111111"
+secret = "s1"
+name = "First"
+unionid = false
+
+[[accounts]]
+appid = "wx2222222222222222"
+secret = "s2"
+kind = "website"
+
+[[merchants]]
+mch_id = "1230000109"
+key = "k"
+appids = ["wx1111111111111111"]
+
+[[users]]
+id = "zoe"
+nickname = "佐伊"
+sex = 2
+balance = 100
+pin = "654321"
+snapshot = true
+
+[[users]]
+id = "yan"
+""",
+    )
+    config = load(path)
+    first, second = config.accounts
+    assert (first.appid, first.secret, first.name, first.unionid) == ("wx1111111111111111", "s1", "First", False)
+    assert (second.name, second.kind) == ("wx2222222222222222", AccountKind.WEBSITE)
+    [merchant] = config.merchants
+    assert (merchant.mch_id, merchant.key, merchant.name) == ("1230000109", "k", "1230000109")
+    assert merchant.appids == ("wx1111111111111111",)
+    assert merchant.trust_loopback is True
+    assert config.users == (
+        User(id="zoe", nickname="佐伊", sex=2, balance=100, pin="654321", snapshot=True),
+        User(id="yan", nickname="yan"),
+    )
+    assert config.account("wx2222222222222222") is second
+
+
+def test_only_the_tables_a_file_sets_are_replaced(tmp_path: Path) -> None:
+    config = load(write(tmp_path, '[[users]]\nid = "zoe"\n'))
+    assert config.accounts == (defaults.default_account(),)
+    assert config.merchants == (defaults.default_merchant(),)
+    assert [u.id for u in config.users] == ["zoe"]
+
+
+def test_an_account_with_domains_does_not_trust_loopback_by_default(tmp_path: Path) -> None:
+    config = load(write(tmp_path, ACCOUNT + 'oauth_domains = ["shop.example.com"]\n'))
+    [account] = config.accounts
+    assert account.oauth_domains == ("shop.example.com",)
+    assert account.trust_loopback is False
+
+
+def test_an_account_with_js_domains_does_not_trust_loopback_by_default(tmp_path: Path) -> None:
+    [account] = load(write(tmp_path, ACCOUNT + 'js_domains = ["shop.example.com"]\n')).accounts
+    assert account.trust_loopback is False
+
+
+def test_an_account_without_domains_trusts_loopback(tmp_path: Path) -> None:
+    [account] = load(write(tmp_path, ACCOUNT)).accounts
+    assert account.oauth_domains == ()
+    assert account.trust_loopback is True
+
+
+def test_trust_loopback_can_be_set_explicitly(tmp_path: Path) -> None:
+    text = ACCOUNT + 'oauth_domains = ["shop.example.com"]\ntrust_loopback = true\n'
+    [account] = load(write(tmp_path, text)).accounts
+    assert account.trust_loopback is True
+
+
+def test_a_merchant_with_pay_directories_does_not_trust_loopback_by_default(tmp_path: Path) -> None:
+    text = '[[merchants]]\nmch_id = "1"\nkey = "k"\npay_directories = ["https://shop.example.com/pay/"]\n'
+    [merchant] = load(write(tmp_path, text)).merchants
+    assert merchant.trust_loopback is False
+
+
+async def test_the_loaded_file_drives_the_emulated_wechat(tmp_path: Path, aiohttp_client: ClientFactory) -> None:
+    config = load(write(tmp_path, ACCOUNT + 'oauth_domains = ["shop.example.com"]\n'))
+    client: Client = await aiohttp_client(sandbox.create_app(config))
+    params = {"appid": "wx1111111111111111", "response_type": "code", "scope": "snsapi_base", "state": "s"}
+    headers = {"X-WeChat-Sandbox-User": "alice"}
+    loopback = await client.get(
+        "/connect/oauth2/authorize",
+        params={**params, "redirect_uri": "http://127.0.0.1:9000/cb"},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert loopback.status == 200
+    assert "10003" in await loopback.text()
+    allowed = await client.get(
+        "/connect/oauth2/authorize",
+        params={**params, "redirect_uri": "http://shop.example.com/cb"},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert allowed.status == 302
+    assert allowed.headers["Location"].startswith("http://shop.example.com/cb?code=")
+
+
+# -- auto_user ------------------------------------------------------------------------------------
+
+
+def test_auto_user_from_the_file_and_from_the_command_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[sandbox]\nauto_user = "bob"\n')
+    assert load(path).auto_user == "bob"
+    assert load(path, auto_user="carol").auto_user == "carol"
+    assert load(None, auto_user="alice").auto_user == "alice"
+
+
+def test_an_unknown_auto_user_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"auto_user 'mallory' is not a configured user.*alice"):
+        load(None, auto_user="mallory")
+    with pytest.raises(ConfigError, match="mallory"):
+        load(write(tmp_path, '[sandbox]\nauto_user = "mallory"\n'))
+    with pytest.raises(ConfigError, match="'alice' is not a configured user"):
+        load(write(tmp_path, '[[users]]\nid = "zoe"\n'), auto_user="alice")
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError) as info:
+        load(missing)
+    assert str(missing) in str(info.value)
+    assert "No such file" in str(info.value)
+
+
+def test_bad_toml_is_an_error_naming_the_file_and_line(tmp_path: Path) -> None:
+    message = error_of(tmp_path, '[[accounts]]\nappid = "wx1"\nsecret = \n')
+    assert "sandbox.toml" in message
+    assert "not valid TOML" in message
+    assert "line 3" in message
+
+
+def test_a_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('[[users]]\nid = "zoé"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.toml: not UTF-8"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (ACCOUNT + 'apid = "x"\n', "accounts[0]: unknown keys ['apid']"),
+        ('[[merchants]]\nmch_id = "1"\nkey = "k"\ncolour = "red"\n', "merchants[0]: unknown keys ['colour']"),
+        ('[[users]]\nid = "zoe"\nage = 3\n', "users[0]: unknown keys ['age']"),
+        ('[[acounts]]\nappid = "wx1"\nsecret = "s"\n', "unknown top-level keys ['acounts']"),
+        ("[sandbox]\nsed = 1\n", "sandbox: unknown keys ['sed']"),
+    ],
+)
+def test_unknown_keys_are_errors(tmp_path: Path, text: str, expected: str) -> None:
+    message = error_of(tmp_path, text)
+    assert expected in message
+    assert "allowed" in message
+
+
+def test_the_unknown_key_message_lists_the_allowed_keys(tmp_path: Path) -> None:
+    message = error_of(tmp_path, ACCOUNT + 'apid = "x"\n')
+    for key in ("appid", "secret", "oauth_domains", "js_domains", "trust_loopback"):
+        assert key in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[[accounts]]\nappid = "wx1"\n', "accounts[0]: missing ['secret']"),
+        ('[[accounts]]\nsecret = "s"\n', "accounts[0]: missing ['appid']"),
+        ('[[merchants]]\nmch_id = "1"\n', "merchants[0]: missing ['key']"),
+        ('[[users]]\nnickname = "x"\n', "users[0]: missing ['id']"),
+    ],
+)
+def test_missing_required_keys_are_errors(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in error_of(tmp_path, text)
+
+
+@pytest.mark.parametrize("pin", ['"12345"', '"1234567"', '"abcdef"', "123456", '""'])
+def test_a_bad_pin_is_an_error(tmp_path: Path, pin: str) -> None:
+    message = error_of(tmp_path, f'[[users]]\nid = "zoe"\npin = {pin}\n')
+    assert "users[0].pin" in message
+    assert "string" in message
+
+
+def test_a_good_pin_is_kept(tmp_path: Path) -> None:
+    [user] = load(write(tmp_path, '[[users]]\nid = "zoe"\npin = "000000"\n')).users
+    assert user.pin == "000000"
+
+
+def test_a_duplicate_appid_is_an_error(tmp_path: Path) -> None:
+    assert "duplicate appid: ['wx1111111111111111']" in error_of(tmp_path, ACCOUNT + ACCOUNT)
+
+
+def test_a_duplicate_user_id_is_an_error(tmp_path: Path) -> None:
+    assert "duplicate user id: ['zoe']" in error_of(tmp_path, '[[users]]\nid = "zoe"\n[[users]]\nid = "zoe"\n')
+
+
+def test_an_unknown_account_kind_is_an_error(tmp_path: Path) -> None:
+    assert "accounts[0].kind: must be 'official' or 'website'" in error_of(tmp_path, ACCOUNT + 'kind = "mini"\n')
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (ACCOUNT + 'oauth_domains = "shop.example.com"\n', "accounts[0].oauth_domains: must be a list of strings"),
+        (ACCOUNT + "js_domains = [1, 2]\n", "accounts[0].js_domains: must be a list of strings"),
+        (ACCOUNT + 'trust_loopback = "yes"\n', "accounts[0].trust_loopback: must be true or false"),
+        (ACCOUNT + "name = 7\n", "accounts[0].name: must be a string"),
+        ('[[users]]\nid = "zoe"\nbalance = "lots"\n', "users[0].balance: must be an integer"),
+        ('[[users]]\nid = "zoe"\nsex = true\n', "users[0].sex: must be an integer"),
+        ("[[users]]\nid = 7\n", "users[0].id: must be a string"),
+        ("accounts = 1\n", "accounts: must be an array of tables"),
+        ('users = ["zoe"]\n', "users: must be an array of tables"),
+        ("sandbox = 3\n", "sandbox: must be a table"),
+        ('[sandbox]\nseed = "abc"\n', "sandbox.seed: must be an integer"),
+        ("[sandbox]\nauto_user = 1\n", "sandbox.auto_user: must be a string"),
+    ],
+)
+def test_values_of_the_wrong_type_are_errors(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in error_of(tmp_path, text)
