@@ -32,6 +32,8 @@ class Exchange:
     diagnostic: str = ""
     notes: list[str] = field(default_factory=list)
     duration_ms: float = 0.0
+    fields: dict[str, str] = field(default_factory=dict)
+    """The fields of an XML (v2) body, as parsed."""
 
 
 Observer = Callable[[Exchange], None]

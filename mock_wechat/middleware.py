@@ -11,7 +11,7 @@ from aiohttp import web
 
 from mock_wechat import errors
 from mock_wechat.dialects import is_v2_path, render_error
-from mock_wechat.keys import CLOCK, IDS, NOTES, OBSERVERS, RID, Exchange
+from mock_wechat.keys import CLOCK, IDS, NOTES, OBSERVERS, RID, V2_FIELDS, Exchange
 
 log = logging.getLogger("mock_wechat")
 
@@ -93,6 +93,7 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         diagnostic="" if error is None else error.diagnostic,
         notes=request[NOTES],
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        fields=request.get(V2_FIELDS, {}),
     )
     for observer in app[OBSERVERS]:
         try:

@@ -41,6 +41,7 @@ def entry(exchange: Exchange) -> dict[str, Any]:
         "method": exchange.method,
         "path": exchange.path,
         "query": mask_params(exchange.query),
+        "fields": mask_params(exchange.fields),
         "status": exchange.status,
         "errcode": exchange.wire_code,
         "error": exchange.error,

@@ -105,6 +105,7 @@ def test_an_entry_has_every_field_and_masks_the_query() -> None:
         "method": "GET",
         "path": "/cgi-bin/token",
         "query": {"grant_type": "client_credential", "appid": "wx1", "secret": mask(SECRET)},
+        "fields": {},
         "status": 200,
         "errcode": 40125,
         "error": "InvalidAppsecret",
