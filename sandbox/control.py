@@ -167,25 +167,67 @@ async def create_user(request: web.Request) -> web.Response:
     accounts = request.app[ACCOUNTS]
     existing = {u.id for u in accounts.all_users()}
     user_id = body.get("id") or next(f"user{n}" for n in range(len(existing) + 1, 10**6) if f"user{n}" not in existing)
-    if not isinstance(user_id, str) or not user_id.replace("-", "").replace("_", "").isalnum() or len(user_id) > 64:
-        return api_error(400, "id must be 1-64 letters, digits, '-' or '_'")
+    if not valid_user_id(user_id):
+        return api_error(400, "id must be 1-64 ASCII letters, digits, '-' or '_'")
     if user_id in existing:
         return api_error(409, f"user {user_id!r} exists")
     seed = request.app[CONFIG].seed or 0
     base = defaults.generated_user(user_id, seed + len(existing) + 1)
     profile = {**{f: getattr(base, f) for f in USER_FIELDS}, **body, "id": user_id}
-    pin = profile["pin"]
-    if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit()):
-        return api_error(400, "pin must be a string of 6 digits")
-    for name, kind in (("sex", int), ("balance", int), ("snapshot", bool)):
-        if not isinstance(profile[name], kind) or (kind is int and isinstance(profile[name], bool)):
-            return api_error(400, f"{name} must be {kind.__name__}")
-    for name in ("nickname", "province", "city", "country"):
-        if not isinstance(profile[name], str):
-            return api_error(400, f"{name} must be a string")
+    problem = profile_problem(profile)
+    if problem:
+        return api_error(400, problem)
     user = User(**profile)
     accounts.put_user(user)
     return web.json_response(user_json(user, request.app[CONFIG]), status=201)
+
+
+def valid_user_id(user_id: object) -> bool:
+    """Ids travel in cookies, headers and URLs: plain ASCII only."""
+    return (
+        isinstance(user_id, str)
+        and 0 < len(user_id) <= 64
+        and user_id.isascii()
+        and user_id.replace("-", "").replace("_", "").isalnum()
+    )
+
+
+def profile_problem(profile: dict[str, Any]) -> str | None:
+    """What is wrong with a user profile from the control API, or None."""
+    pin = profile["pin"]
+    if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit()):
+        return "pin must be a string of 6 digits"
+    for name, kind in (("sex", int), ("balance", int), ("snapshot", bool)):
+        if not isinstance(profile[name], kind) or (kind is int and isinstance(profile[name], bool)):
+            return f"{name} must be {kind.__name__}"
+    if profile["balance"] < 0:
+        return "balance must not be negative"
+    for name in ("nickname", "province", "city", "country"):
+        if not isinstance(profile[name], str):
+            return f"{name} must be a string"
+    return None
+
+
+@routes.patch("/_sandbox/api/users/{id}")
+async def update_user(request: web.Request) -> web.Response:
+    """Change a user's profile, balance or PIN (e.g. `{"balance": 0}` to test NOTENOUGH)."""
+    body = await read_json(request)
+    if isinstance(body, web.Response):
+        return body
+    unknown = sorted(set(body) - (USER_FIELDS - {"id"}))
+    if unknown:
+        return api_error(400, f"unknown fields {unknown}; allowed: {sorted(USER_FIELDS - {'id'})}")
+    accounts = request.app[ACCOUNTS]
+    user = accounts.user(request.match_info["id"])
+    if user is None:
+        return api_error(404, f"no user {request.match_info['id']!r}")
+    profile = {**{f: getattr(user, f) for f in USER_FIELDS}, **body}
+    problem = profile_problem(profile)
+    if problem:
+        return api_error(400, problem)
+    updated = User(**profile)
+    accounts.put_user(updated)
+    return web.json_response(user_json(updated, request.app[CONFIG]))
 
 
 @routes.get("/_sandbox/api/journal")

@@ -579,3 +579,50 @@ async def test_journal_rejects_bad_paging_parameters(api: Client, query: str) ->
     resp = await api.get(f"/_sandbox/api/journal?{query}")
     assert resp.status == 400
     assert "integers" in (await body_of(resp))["error"]
+
+
+# -- PATCH users ----------------------------------------------------------------------------------
+
+
+async def test_patch_user_sets_the_balance(api: Client) -> None:
+    resp = await api.patch("/_sandbox/api/users/alice", json={"balance": 0})
+    assert resp.status == 200
+    assert (await resp.json())["balance"] == 0
+    users = (await (await api.get("/_sandbox/api/config")).json())["users"]
+    assert next(u for u in users if u["id"] == "alice")["balance"] == 0
+
+
+async def test_patch_user_keeps_the_fields_it_does_not_name(api: Client) -> None:
+    await api.patch("/_sandbox/api/users/alice", json={"pin": "654321"})
+    users = (await (await api.get("/_sandbox/api/config")).json())["users"]
+    alice = next(u for u in users if u["id"] == "alice")
+    assert (alice["pin"], alice["nickname"]) == ("654321", "爱丽丝")
+
+
+async def test_patch_unknown_user_is_404(api: Client) -> None:
+    resp = await api.patch("/_sandbox/api/users/nobody", json={"balance": 1})
+    assert resp.status == 404
+    assert await resp.json() == {"error": "no user 'nobody'"}
+
+
+async def test_patch_user_refuses_a_bad_pin(api: Client) -> None:
+    resp = await api.patch("/_sandbox/api/users/alice", json={"pin": "12"})
+    assert resp.status == 400
+    assert await resp.json() == {"error": "pin must be a string of 6 digits"}
+
+
+async def test_patch_user_refuses_a_negative_balance(api: Client) -> None:
+    resp = await api.patch("/_sandbox/api/users/alice", json={"balance": -1})
+    assert resp.status == 400
+    assert await resp.json() == {"error": "balance must not be negative"}
+
+
+async def test_patch_user_cannot_rename_a_user(api: Client) -> None:
+    resp = await api.patch("/_sandbox/api/users/alice", json={"id": "eve"})
+    assert resp.status == 400
+
+
+async def test_create_user_refuses_a_non_ascii_id(api: Client) -> None:
+    resp = await api.post("/_sandbox/api/users", json={"id": "用户"})
+    assert resp.status == 400
+    assert await resp.json() == {"error": "id must be 1-64 ASCII letters, digits, '-' or '_'"}
