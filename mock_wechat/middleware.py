@@ -78,7 +78,8 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         error = exc
     except Exception as exc:
         log.exception("unexpected error, rid %s", rid)
-        error = errors.SystemError_(f"unexpected {type(exc).__name__}: {exc} (logged with rid {rid})")
+        why = f"unexpected {type(exc).__name__}: {exc} (logged with rid {rid})"
+        error = errors.PaySystemBusy(why) if is_v2_path(request.path) else errors.SystemError_(why)
     if error is not None:
         response = render_error(request, error, rid)
     exchange = Exchange(

@@ -73,7 +73,13 @@ def notification_json(note: Notification) -> dict[str, Any]:
 
 
 def pay_error(error: errors.WeChatError) -> web.Response:
-    status = 404 if isinstance(error, errors.OrderNotExist | errors.RefundNotExist) else 409
+    """404 for what is gone, 400 for a request that cannot apply (PARAM_ERROR), 409 for the order's state."""
+    if isinstance(error, errors.OrderNotExist | errors.RefundNotExist):
+        status = 404
+    elif isinstance(error, errors.ParamError):
+        status = 400
+    else:
+        status = 409
     body: dict[str, Any] = {"error": str(getattr(error, "des", "")) or type(error).__name__}
     body["err_code"] = error.wire_code
     body["diagnostic"] = error.diagnostic
@@ -141,6 +147,8 @@ async def resend(request: web.Request) -> web.Response:
         forged = None if tamper is None else resending.Tamper(tamper)
     except ValueError:
         return api_error(400, 'tamper must be "sign" or "amount"')
+    if request.app[PAY].book.get(request.match_info["id"]) is None:
+        return api_error(404, f"no notification {request.match_info['id']!r}")
     try:
         copies = resending.resend(request.app[PAY], request.match_info["id"], duplicate=duplicate, tamper=forged)
     except errors.WeChatError as exc:

@@ -83,6 +83,8 @@ class NotificationBook:
             note, now=self.clock.now(), status=status, body=body, ok=ok, verdict=verdict, speed=self.speed
         )
         with self.store.transaction():
+            if self.notifications.get(note.id) is None:
+                return updated  # reset while the attempt was in flight: do not bring it back
             self.notifications.put(updated.id, updated.mch_id, updated)
             if updated.status != Status.PENDING:
                 self.due.delete(updated.id)

@@ -54,7 +54,7 @@ def acknowledged_v2(status: int | None, body: str) -> tuple[bool, str]:
         fields = v2_xml.parse(body.encode())
     except Exception as exc:  # noqa: BLE001 - any unreadable answer is simply a failed attempt
         return False, f"the answer is not WeChat's <xml> reply ({exc})"
-    if fields.get("return_code") != "SUCCESS":
+    if fields.get("return_code", "").strip() != "SUCCESS":  # a pretty-printed reply is still SUCCESS
         return False, f"return_code is {fields.get('return_code')!r}, not 'SUCCESS'"
     return True, "acknowledged with return_code SUCCESS"
 

@@ -95,6 +95,8 @@ class Order:
     refunded_fee: int = 0
     sandbox: bool = False
     api: str = "v2"
+    answer_sign: str = ""
+    """The `sign` of the unifiedorder answer, to recognise it when a page passes it off as paySign."""
 
     @property
     def remaining_refundable(self) -> int:

@@ -28,6 +28,11 @@ def refund(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> tuple[
         order = pay.find(mch_id, fields)
         existing = pay.refunds.get(f"{mch_id}:{fields['out_refund_no']}")
         if existing is not None:
+            if existing.out_trade_no != order.out_trade_no:
+                raise errors.InvalidRequest(
+                    f"out_refund_no {existing.out_refund_no} already refunds order {existing.out_trade_no}",
+                    err_code_des="商户退款单号重复",
+                )
             return refunds.reenter(existing, total_fee, refund_fee), order
         refunds.check_refundable(order, total_fee, refund_fee)
         made = Refund(

@@ -43,7 +43,7 @@ def require(fields: Mapping[str, str], *names: str) -> None:
 
 def fen(fields: Mapping[str, str], name: str) -> int:
     value = fields.get(name, "")
-    if not value.isdigit() or int(value) <= 0:
+    if not (value.isascii() and value.isdigit()) or int(value) <= 0:
         raise errors.InvalidRequest(
             f"{name} must be a positive integer of fen, got {value!r}", err_code_des=f"{name}参数错误"
         )
@@ -200,7 +200,7 @@ class PayService:
                 )
         self.check_notify_url(signer.merchant, fields["notify_url"])
         now = self.clock.now()
-        expires_at = self._time_expire(fields.get("time_expire", ""), now)
+        expires_at = self._time_expire(fields.get("time_expire", ""))
         if rules.effect(total_fee, signer.sandbox) == rules.Effect.UNIFIEDORDER_SYSTEMERROR:
             raise errors.PaySystemError(f"total_fee {total_fee} is the sandbox amount that forces SYSTEMERROR")
         snapshot = {k: fields.get(k, "") for k in orders.REENTRY_FIELDS}
@@ -213,6 +213,7 @@ class PayService:
                     self._index_order(order)
                     self.save(order)
                 return order
+            self._check_time_expire_leaves_time(fields.get("time_expire", ""), expires_at, now)
             order = Order(
                 mch_id=signer.merchant.mch_id,
                 appid=appid,
@@ -241,7 +242,7 @@ class PayService:
                 order = self._autopay(order)
         return order
 
-    def _time_expire(self, value: str, now: float) -> float | None:
+    def _time_expire(self, value: str) -> float | None:
         if not value:
             return None
         expires_at = times.parse_compact(value)
@@ -249,12 +250,21 @@ class PayService:
             raise errors.InvalidRequest(
                 f"time_expire {value!r} is not yyyyMMddHHmmss", err_code_des="time_expire参数格式错误"
             )
-        if expires_at - now < orders.MIN_TIME_EXPIRE:
+        return expires_at
+
+    def _check_time_expire_leaves_time(self, value: str, expires_at: float | None, now: float) -> None:
+        """A new order must leave the payer 5 minutes (a re-entry answers from the existing order instead)."""
+        if expires_at is not None and expires_at - now < orders.MIN_TIME_EXPIRE:
             raise errors.InvalidRequest(
                 f"time_expire {value} is {int(expires_at - now)} s from now (Beijing time); at least 300 s",
                 err_code_des="time_expire时间过短，刷卡至少1分钟，其他5分钟",
             )
-        return expires_at
+
+    def note_answer_sign(self, mch_id: str, out_trade_no: str, sign: str) -> None:
+        """Remember the unifiedorder answer's sign: a page that reuses it as paySign gets told so."""
+        order = self.orders.get(self._key(mch_id, out_trade_no))
+        if order is not None:
+            self.save(replace(order, answer_sign=sign))
 
     def _index_order(self, order: Order) -> None:
         key = self._key(order.mch_id, order.out_trade_no)

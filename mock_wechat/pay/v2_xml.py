@@ -25,13 +25,14 @@ def parse(body: bytes) -> dict[str, str]:
     if _DECLARATION.search(body):
         raise errors.XmlFormatError("DOCTYPE/ENTITY declarations are refused (XXE and entity-expansion attacks)")
     try:
-        doc = xmltodict.parse(text.lstrip("\ufeff"), disable_entities=True)
+        # Whitespace is kept: a value's spaces are part of what the merchant signed.
+        doc = xmltodict.parse(text.lstrip("\ufeff"), disable_entities=True, strip_whitespace=False)
     except (ExpatError, ValueError) as exc:
         raise errors.XmlFormatError(f"the body is not well-formed XML: {exc}") from None
     root = doc.get("xml") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or list(doc) != ["xml"]:
         raise errors.XmlFormatError(f"the root element must be <xml>, got <{next(iter(doc or {'?': 0}))}>")
-    if root is None:
+    if root is None or (isinstance(root, str) and not root.strip()):
         return {}
     if not isinstance(root, dict):
         raise errors.XmlFormatError("<xml> must contain one element per field")
@@ -39,6 +40,10 @@ def parse(body: bytes) -> dict[str, str]:
     for name, value in root.items():
         if name.startswith("@"):
             continue  # attributes on <xml> are ignored, as WeChat ignores them
+        if name == "#text":
+            if str(value).strip():
+                raise errors.XmlFormatError(f"text {str(value).strip()[:20]!r} outside any field of <xml>")
+            continue  # indentation between fields
         if isinstance(value, list):
             raise errors.XmlFormatError(f"field <{name}> appears {len(value)} times")
         if isinstance(value, dict):

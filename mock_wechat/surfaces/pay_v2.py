@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
@@ -14,7 +15,7 @@ from mock_wechat.pay.refunds import Refund
 from mock_wechat.pay.service import PayService, Signer
 
 Payload = dict[str, str | int]
-Operation = Callable[[PayService, Signer, Mapping[str, str]], Payload | str]
+Operation = Callable[[PayService, Signer, Mapping[str, str]], Payload | str | bytes]
 
 SANDBOX_PREFIXES = ("/sandboxnew", "/xdc/apiv2sandbox")
 GETSIGNKEY_PATHS = ("/sandboxnew/pay/getsignkey", "/xdc/apiv2getsignkey/sign/getsignkey")
@@ -119,8 +120,10 @@ def refundquery(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> P
     return payload
 
 
-def downloadbill(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> str:
-    return bills.downloadbill(pay, signer, fields)
+def downloadbill(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> str | bytes:
+    """The CSV as text, or gzip-compressed with `tar_type=GZIP`."""
+    csv = bills.downloadbill(pay, signer, fields)
+    return gzip.compress(csv.encode(), mtime=0) if fields.get("tar_type") == "GZIP" else csv
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -150,12 +153,17 @@ def handler(operation: Operation, sandbox: bool) -> Callable[[web.Request], Awai
         result = operation(pay, signer, fields)
         if isinstance(result, str):
             return web.Response(text=result, content_type="text/plain", charset="utf-8")
+        if isinstance(result, bytes):
+            return web.Response(body=result, content_type="application/x-gzip")
         answer: Payload = {"return_code": "SUCCESS", "return_msg": "OK"}
         if fields.get("appid"):
             answer["appid"] = fields["appid"]
         answer.update(mch_id=signer.merchant.mch_id, nonce_str=request.app[IDS].nonce(), result_code="SUCCESS")
         answer.update(result)
-        return v2_response(signed_v2(answer, signer))
+        text = signed_v2(answer, signer)
+        if operation is unifiedorder:
+            pay.note_answer_sign(signer.merchant.mch_id, fields["out_trade_no"], v2_xml.parse(text.encode())["sign"])
+        return v2_response(text)
 
     handle.__name__ = operation.__name__
     return handle
