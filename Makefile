@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck pytest install install-test browsers bench clean
+.PHONY: demo test lint typecheck pytest install install-test browsers js bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wechat-sandbox needs Python 3.11 or newer")'
@@ -26,6 +26,13 @@ install-test: $(STAMP)
 demo: install
 	$(BIN)/wechat-sandbox up
 
+## js: the official JS-SDK (npm weixin-js-sdk, pinned in package-lock.json) that the browser tests load
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+js: node_modules/.installed
+
 ## browsers: a Chromium for the end-to-end tests (Debian's package when we can, else Playwright's own)
 browsers: $(STAMP)
 	@bash scripts/ensure-chromium.sh $(BIN)/python
@@ -37,7 +44,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browsers
+pytest: $(STAMP) browsers js
 	$(BIN)/python -m pytest
 
 ## test: install what the tests need (browsers included), lint, type-check, run every test
@@ -47,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -10,15 +10,16 @@ import jinja2
 from aiohttp import web
 
 from mock_wechat.account.service import AccountService
+from mock_wechat.bridge.service import BridgeService
 from mock_wechat.clock import Clock, OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
-from mock_wechat.keys import ACCOUNTS, CLOCK, CONFIG, DELIVERER, IDS, OBSERVERS, PAY, STORE, TEMPLATES, Observer
+from mock_wechat.keys import ACCOUNTS, BRIDGE, CLOCK, CONFIG, DELIVERER, IDS, OBSERVERS, PAY, STORE, TEMPLATES, Observer
 from mock_wechat.middleware import MAX_BODY, wechat_errors
 from mock_wechat.pay.delivery import Deliverer
 from mock_wechat.pay.service import PayService
 from mock_wechat.store import SQLiteStore, Store
-from mock_wechat.surfaces import avatar, cgi_bin, oauth, pay_v2, sns
+from mock_wechat.surfaces import assets, avatar, bridge, cgi_bin, oauth, pay_v2, sns
 
 PRUNE_EVERY = 60.0
 
@@ -77,9 +78,12 @@ def create_app(
     app[ACCOUNTS] = AccountService(config, app[STORE], app[CLOCK], app[IDS])
     app[ACCOUNTS].seed_users()
     app[PAY] = PayService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], notify_speed)
-    for table in (cgi_bin.routes, sns.routes, oauth.routes, avatar.routes):
+    app[BRIDGE] = BridgeService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], app[PAY])
+    for table in (cgi_bin.routes, sns.routes, oauth.routes, avatar.routes, bridge.routes):
         app.add_routes(table)
     pay_v2.add_routes(app)
+    assets.add_routes(app)
+    app.on_response_prepare.append(bridge.add_cors)
     app[DELIVERER] = Deliverer(app[PAY].book, config)
     app.cleanup_ctx.append(_prune_expired)
     app.cleanup_ctx.append(_deliver_notifications)

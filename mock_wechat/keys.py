@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from mock_wechat.account.service import AccountService
+from mock_wechat.bridge.service import BridgeService
 from mock_wechat.clock import Clock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
@@ -45,6 +46,7 @@ IDS = web.AppKey("ids", Ids)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 PAY = web.AppKey("pay", PayService)
 DELIVERER = web.AppKey("deliverer", Deliverer)
+BRIDGE = web.AppKey("bridge", BridgeService)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 OBSERVERS = web.AppKey("observers", list[Observer])
 

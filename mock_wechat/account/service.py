@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mock_wechat import errors
 from mock_wechat.account import oauth, tokens
@@ -212,10 +212,14 @@ class AccountService:
         self.users.put(user.id, "", user)
 
     def seed_users(self) -> None:
-        """Write the configured users into the store (config wins; users added at run time stay)."""
+        """Write the configured users into the store (config wins; users added at run time stay).
+
+        A wallet is state, not configuration: money paid or refunded before a restart stays moved.
+        """
         with self.store.transaction():
             for user in self.config.users:
-                self.put_user(user)
+                stored = self.user(user.id)
+                self.put_user(user if stored is None else replace(user, balance=stored.balance))
 
     # -- helpers ------------------------------------------------------------------------------------
 

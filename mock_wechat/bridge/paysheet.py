@@ -1,0 +1,153 @@
+"""Rules of the pay sheet (`getBrandWCPayRequest`): what WeChat's client checks before it opens."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from mock_wechat import signing
+from mock_wechat.config import Merchant
+from mock_wechat.domains import is_loopback, parse_origin
+from mock_wechat.pay.orders import Order, TradeState
+
+FIELDS = ("appId", "timeStamp", "nonceStr", "package", "signType", "paySign")
+SIGNED = ("appId", "timeStamp", "nonceStr", "package", "signType")
+
+
+class SheetRefused(Exception):
+    """The client refuses to open the sheet: the text WeChat shows, and the sandbox's explanation."""
+
+    def __init__(
+        self, text: str, err_msg: str = "get_brand_wcpay_request:fail", diagnostics: Sequence[str] = ()
+    ) -> None:
+        super().__init__(text)
+        self.text, self.err_msg, self.diagnostics = text, err_msg, list(diagnostics)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One opened pay sheet."""
+
+    sheet_id: str
+    page_id: str
+    prepay_id: str
+    mch_id: str
+    out_trade_no: str
+    user_id: str
+    status: str
+    """`open`, then `paid`, `cancelled` or `failed`."""
+    opened_at: float
+
+
+def prepay_id_of(args: Mapping[str, Any]) -> str:
+    package = str(args.get("package") or "")
+    if not package.startswith("prepay_id=") or len(package) <= len("prepay_id="):
+        raise SheetRefused(
+            "调用支付JSAPI缺少参数：package",
+            diagnostics=[f"package must be 'prepay_id=<prepay_id from unifiedorder>', got {package!r}"],
+        )
+    return package.removeprefix("prepay_id=")
+
+
+def check_fields(args: Mapping[str, Any]) -> list[str]:
+    """Missing fields refuse the sheet; jweixin's tell-tale defaults are explained."""
+    notes: list[str] = []
+    if args.get("timeStamp") == "undefined":
+        notes.append(
+            "timeStamp is 'undefined': wx.chooseWXPay takes `timestamp` (lowercase) and sends timeStamp itself; "
+            "WeixinJSBridge.invoke('getBrandWCPayRequest') takes `timeStamp`"
+        )
+    if args.get("signType") == "SHA1" and "verifyAppId" in args:
+        notes.append(
+            "signType is SHA1, jweixin's default when wx.chooseWXPay gets no signType: pass MD5 or HMAC-SHA256"
+        )
+    for name in FIELDS:
+        if not args.get(name):
+            raise SheetRefused(f"调用支付JSAPI缺少参数：{name}", diagnostics=[*notes, f"{name} is missing or empty"])
+    return notes
+
+
+def check_order(order: Order | None, appid: str, now: float) -> Order:
+    if order is None:
+        raise SheetRefused("订单不存在", diagnostics=["no order has this prepay_id (was the sandbox reset?)"])
+    if order.trade_state in (TradeState.SUCCESS, TradeState.REFUND):
+        raise SheetRefused("该订单已支付", diagnostics=[f"order {order.out_trade_no} is already {order.trade_state}"])
+    if order.trade_state in (TradeState.CLOSED, TradeState.REVOKED):
+        raise SheetRefused("该订单已关闭", diagnostics=[f"order {order.out_trade_no} is closed"])
+    if now >= order.prepay_expires_at:
+        raise SheetRefused(
+            "支付订单已失效，请重新下单",
+            diagnostics=[f"prepay_id expired {int(now - order.prepay_expires_at)} s ago (valid 2 hours)"],
+        )
+    if appid != order.appid:
+        raise SheetRefused(
+            "appid和prepay_id不匹配",
+            diagnostics=[f"appId {appid} is not the appid of the order ({order.appid})"],
+        )
+    return order
+
+
+def check_pay_sign(args: Mapping[str, Any], key: str, answer_sign: str, other_appids: Sequence[str]) -> list[str]:
+    """paySign over appId, timeStamp, nonceStr, package, signType with the merchant key."""
+    sign_type = str(args.get("signType"))
+    signed = {k: str(args[k]) for k in SIGNED}
+    if sign_type in signing.SIGN_TYPES and signing.v2_sign(signed, key, sign_type) == args.get("paySign"):
+        return []
+    lines = [
+        f"paySign {args.get('paySign')!r} does not verify. The string the sandbox signed (key masked): "
+        f"{signing.v2_string_to_sign(signed, key[:4] + '…' + key[-4:])} with {sign_type}."
+    ]
+    for other in signing.SIGN_TYPES:
+        if other != sign_type and signing.v2_sign(signed, key, other) == args.get("paySign"):
+            lines.append(f"It verifies with {other}: signType must name the algorithm paySign was made with.")
+    if answer_sign and args.get("paySign") == answer_sign:
+        lines.append(
+            "paySign is the `sign` of the unifiedorder answer: paySign must be computed anew over "
+            "appId, timeStamp, nonceStr, package and signType."
+        )
+    for appid in other_appids:
+        for candidate in signing.SIGN_TYPES:
+            if signing.v2_sign({**signed, "appId": appid}, key, candidate) == args.get("paySign"):
+                lines.append(
+                    f"It was signed with appId {appid}, but the page's wx.config appId is {signed['appId']}: "
+                    "jweixin sends the wx.config appId, so sign with that one."
+                )
+    raise SheetRefused("支付验证签名失败", "get_brand_wcpay_request:fail_invalid signature", lines)
+
+
+def directory_of(url: str) -> str:
+    parts = urlsplit(url.split("#", 1)[0])
+    path = parts.path or "/"
+    return f"{parts.scheme}://{parts.netloc}{path[: path.rfind('/') + 1]}"
+
+
+def check_directory(url: str, merchant: Merchant) -> None:
+    """支付授权目录: a top-level directory checks only the origin; a deeper one must equal the page's directory."""
+    origin = parse_origin(url)
+    if origin is not None and merchant.trust_loopback and is_loopback(origin.host):
+        return
+    directory = directory_of(url)
+    for registered in merchant.pay_directories:
+        reg = parse_origin(registered)
+        if (
+            reg is None
+            or origin is None
+            or (reg.scheme, reg.host, reg.port) != (origin.scheme, origin.host, origin.port)
+        ):
+            continue
+        reg_path = urlsplit(registered).path or "/"
+        if reg_path == "/" or directory_of(registered) == directory:
+            return
+    nearest = difflib.get_close_matches(directory, merchant.pay_directories, n=1, cutoff=0.0)
+    raise SheetRefused(
+        f"当前页面的URL未注册：{url.split('#', 1)[0]}",
+        diagnostics=[
+            f"the page {url} is in the directory {directory}, which is not a pay directory of merchant "
+            f"{merchant.mch_id}: {', '.join(merchant.pay_directories) or '(none)'}"
+            + (f"; the nearest is {nearest[0]}" if nearest else "")
+            + ". A top-level directory (https://host/) allows the whole host; a deeper one must match exactly."
+        ],
+    )

@@ -1,0 +1,179 @@
+"""The bridge service: pages (their wx.config) and pay sheets in the store, decided by the rules modules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from mock_wechat import errors
+from mock_wechat.account.service import AccountService
+from mock_wechat.bridge import jsapi, paysheet
+from mock_wechat.bridge.jsapi import Page, Verdict
+from mock_wechat.bridge.paysheet import Sheet, SheetRefused
+from mock_wechat.clock import Clock
+from mock_wechat.config import WeChatConfig
+from mock_wechat.domains import allowed, parse_origin
+from mock_wechat.ids import Ids
+from mock_wechat.pay.orders import Outcome, TradeState, TradeType
+from mock_wechat.pay.service import PayService
+from mock_wechat.store import Store, Table
+
+KEEP = 86_400
+WRONG_PIN = "支付密码错误，请重试"
+
+
+class BridgeService:
+    """What WeChat's client decides for the calls a page makes through WeixinJSBridge."""
+
+    def __init__(
+        self, config: WeChatConfig, store: Store, clock: Clock, ids: Ids, accounts: AccountService, pay: PayService
+    ) -> None:
+        self.config, self.store, self.clock, self.ids = config, store, clock, ids
+        self.accounts, self.pay = accounts, pay
+        self.pages = Table(store, Page, "bridge_page")
+        self.sheets = Table(store, Sheet, "bridge_sheet")
+
+    # -- wx.config ----------------------------------------------------------------------------------
+
+    def preverify(self, page_id: str, href: str, args: Mapping[str, Any]) -> Verdict:
+        appid = str(args.get("verifyAppId") or args.get("appId") or "")
+        now = self.clock.now()
+        tickets = self.accounts.valid_tickets(appid)
+        expired = [t for t in self.accounts.tickets.query(appid) if t.type == "jsapi" and t.expires_at <= now]
+        verdict = jsapi.verify_config(args, href, self.config.account(appid), tickets, expired)
+        previous = self.pages.get(page_id)
+        count = 1 if previous is None else previous.config_count + 1
+        api_list = args.get("verifyJsApiList")
+        page = Page(
+            page_id=page_id,
+            appid=appid,
+            url=jsapi.page_url(href),
+            config_count=count,
+            state="ok" if verdict.ok else "fail",
+            api_list=[str(a) for a in api_list] if isinstance(api_list, list) else [],
+            created_at=previous.created_at if previous else now,
+        )
+        self.pages.put(page_id, appid, page, now + KEEP)
+        if count > 1:
+            verdict.diagnostics.append(
+                f"wx.config was called {count} times on this page: every wx.ready handler runs again each time "
+                "(the seed's pitfall 8: two wx.config calls opened two pay sheets). Call wx.config once per page."
+            )
+        return verdict
+
+    # -- other APIs ---------------------------------------------------------------------------------
+
+    def invoke(self, page_id: str, href: str, name: str, args: Mapping[str, Any]) -> Verdict:
+        page = self.pages.get(page_id)
+        refusal = jsapi.permission(page, name, args)
+        if refusal is not None:
+            return refusal
+        if name == "getNetworkType":
+            return Verdict({"err_msg": "network_type:wifi"})
+        if name == "checkJsApi":
+            asked = args.get("jsApiList") if isinstance(args.get("jsApiList"), list) else []
+            result = {str(a): jsapi.js_name(str(a)) in jsapi.KNOWN_APIS for a in asked or []}
+            return Verdict({"err_msg": "checkJsApi:ok", "checkResult": result})
+        if name in jsapi.SHARE_APIS:
+            return self._share(page, href, name, args)
+        return Verdict({"err_msg": f"{name}:ok"})
+
+    def _share(self, page: Page | None, href: str, name: str, args: Mapping[str, Any]) -> Verdict:
+        link = str(args.get("link") or jsapi.page_url(href))
+        shown = {k: args.get(k) for k in ("title", "desc", "link", "imgUrl", "img_url") if args.get(k)}
+        notes = [f"{jsapi.js_name(name)} set the share card: {shown}"]
+        account = self.config.account(page.appid) if page else None
+        origin = parse_origin(link)
+        if account is not None and (origin is None or not allowed(origin, account.js_domains, account.trust_loopback)):
+            notes.append(f"the share link {link} is outside the JS-safe domains of {account.appid}: WeChat refuses it")
+        return Verdict({"err_msg": f"{name}:ok", "share": shown}, diagnostics=notes)
+
+    # -- the pay sheet ------------------------------------------------------------------------------
+
+    def open_sheet(self, page_id: str, href: str, args: Mapping[str, Any]) -> tuple[Sheet, dict[str, Any], list[str]]:
+        now = self.clock.now()
+        notes = paysheet.check_fields(args)
+        prepay_id = paysheet.prepay_id_of(args)
+        try:
+            order = paysheet.check_order(self.pay.by_prepay_id(prepay_id), str(args["appId"]), now)
+            if order.trade_type != TradeType.JSAPI or not order.user_id:
+                raise SheetRefused(
+                    "支付参数错误", diagnostics=[f"order {order.out_trade_no} is {order.trade_type}, not JSAPI"]
+                )
+            merchant = self.pay.merchant(order.mch_id)
+            others = [a.appid for a in self.config.accounts if a.appid != args["appId"]]
+            notes += paysheet.check_pay_sign(args, self.pay.key_of(order), order.answer_sign, others)
+            paysheet.check_directory(href, merchant)
+        except SheetRefused as refused:
+            refused.diagnostics[:0] = notes
+            raise
+        already = [s for s in self.sheets.query(prepay_id) if s.status == "open"]
+        if already:
+            notes.append(
+                f"a second pay sheet opened for prepay_id {prepay_id} while {len(already)} was still open: both are "
+                "open, as in WeChat. This is how the seed's double pay sheet happened: is the pay code running "
+                "twice (wx.config called twice, wx.ready or a click handler registered twice)?"
+            )
+        user = self.accounts.user(order.user_id)
+        sheet = Sheet(self.ids.uuid(), page_id, prepay_id, order.mch_id, order.out_trade_no, order.user_id, "open", now)
+        self.sheets.put(sheet.sheet_id, prepay_id, sheet, now + KEEP)
+        info = {
+            "sheet_id": sheet.sheet_id,
+            "merchant": merchant.name,
+            "body": order.body,
+            "total_fee": order.total_fee,
+            "amount": f"{order.total_fee / 100:.2f}",
+            "user": {"id": order.user_id, "nickname": user.nickname if user else order.user_id},
+            "outcomes": [o.value for o in Outcome],
+            "host": urlsplit(href).netloc,
+        }
+        return sheet, info, notes
+
+    def confirm(self, sheet_id: str, pin: str, outcome: Outcome) -> dict[str, Any]:
+        sheet = self._open(sheet_id)
+        user = self.accounts.user(sheet.user_id)
+        if user is None or pin != user.pin:
+            return {
+                "retry": WRONG_PIN,
+                "diagnostics": [f"wrong PIN for user {sheet.user_id} (see /_sandbox/api/config)"],
+            }
+        try:
+            order = self.pay.pay(sheet.mch_id, sheet.out_trade_no, sheet.user_id, outcome)
+        except errors.NotEnough as exc:
+            self._close(sheet, "failed")
+            return {
+                "result": {"err_msg": "get_brand_wcpay_request:fail"},
+                "alert": "零钱余额不足",
+                "diagnostics": [exc.diagnostic],
+            }
+        except errors.PayV2Error as exc:
+            self._close(sheet, "failed")
+            return {
+                "result": {"err_msg": "get_brand_wcpay_request:fail"},
+                "alert": exc.des,
+                "diagnostics": [exc.diagnostic],
+            }
+        if order.trade_state == TradeState.PAYERROR:
+            self._close(sheet, "failed")
+            return {
+                "result": {"err_msg": "get_brand_wcpay_request:fail"},
+                "alert": "支付失败",
+                "diagnostics": ["outcome fail: the order is PAYERROR"],
+            }
+        self._close(sheet, "paid")
+        return {"result": {"err_msg": "get_brand_wcpay_request:ok"}, "transaction_id": order.transaction_id}
+
+    def cancel(self, sheet_id: str) -> dict[str, Any]:
+        self._close(self._open(sheet_id), "cancelled")
+        return {"result": {"err_msg": "get_brand_wcpay_request:cancel"}}
+
+    def _open(self, sheet_id: str) -> Sheet:
+        sheet = self.sheets.get(sheet_id)
+        if sheet is None or sheet.status != "open":
+            raise errors.InvalidArgs(f"pay sheet {sheet_id!r} is not open")
+        return sheet
+
+    def _close(self, sheet: Sheet, status: str) -> None:
+        self.sheets.put(sheet.sheet_id, sheet.prepay_id, replace(sheet, status=status), self.clock.now() + KEEP)

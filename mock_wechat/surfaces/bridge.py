@@ -1,0 +1,124 @@
+"""`/_sandbox/bridge/`: the JSON endpoints `wechat-bridge.js` calls, with CORS for trusted merchant origins."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from mock_wechat.bridge.jsapi import Verdict
+from mock_wechat.bridge.paysheet import SheetRefused
+from mock_wechat.config import WeChatConfig
+from mock_wechat.domains import is_loopback, parse_origin
+from mock_wechat.keys import BRIDGE, CONFIG, NOTES
+from mock_wechat.pay.orders import Outcome
+
+routes = web.RouteTableDef()
+PREFIX = "/_sandbox/bridge/"
+
+
+def trusted_origins(config: WeChatConfig) -> frozenset[str]:
+    """Origins (scheme://host:port) named by any domain setting; loopback origins are always trusted."""
+    found: set[str] = set()
+    for account in config.accounts:
+        for domain in (*account.js_domains, *account.oauth_domains):
+            found.update({f"http://{domain}", f"https://{domain}"})
+    for merchant in config.merchants:
+        for directory in merchant.pay_directories:
+            origin = parse_origin(directory)
+            if origin is not None:
+                found.add(f"{origin.scheme}://{origin.host_port}")
+    return frozenset(found)
+
+
+def origin_allowed(origin: str, trusted: frozenset[str]) -> bool:
+    parsed = parse_origin(origin)
+    return parsed is not None and (is_loopback(parsed.host) or f"{parsed.scheme}://{parsed.host_port}" in trusted)
+
+
+async def add_cors(request: web.Request, response: web.StreamResponse) -> None:
+    """Let merchant pages (another origin) read the bridge's answers, and nothing else."""
+    if not request.path.startswith(PREFIX):
+        return
+    origin = request.headers.get("Origin", "")
+    if origin and origin_allowed(origin, trusted_origins(request.app[CONFIG])):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.headers["Vary"] = "Origin"
+
+
+@routes.route("OPTIONS", PREFIX + "{tail:.*}")
+async def preflight(request: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.read() or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text='{"error":"expected a JSON object"}', content_type="application/json")
+    return body
+
+
+def _answer(request: web.Request, payload: dict[str, Any], diagnostics: list[str]) -> web.Response:
+    request[NOTES].extend(diagnostics)
+    return web.json_response({**payload, "diagnostics": diagnostics})
+
+
+def _verdict(request: web.Request, verdict: Verdict) -> web.Response:
+    return _answer(request, {"result": verdict.result}, verdict.diagnostics)
+
+
+@routes.post(PREFIX + "invoke")
+async def invoke(request: web.Request) -> web.Response:
+    body = await _body(request)
+    name, args = str(body.get("name", "")), body.get("args") or {}
+    page_id, href = str(body.get("page_id", "")), str(body.get("href", ""))
+    bridge = request.app[BRIDGE]
+    request[NOTES].append(f"{name} from {href}")
+    if name == "preVerifyJSAPI":
+        return _verdict(request, bridge.preverify(page_id, href, args))
+    return _verdict(request, bridge.invoke(page_id, href, name, args))
+
+
+@routes.post(PREFIX + "sheet/open")
+async def open_sheet(request: web.Request) -> web.Response:
+    body = await _body(request)
+    args = body.get("args") or {}
+    bridge = request.app[BRIDGE]
+    refusal = bridge.invoke(str(body.get("page_id", "")), str(body.get("href", "")), "getBrandWCPayRequest", args)
+    if not refusal.ok:
+        return _verdict(request, refusal)
+    try:
+        _, info, notes = bridge.open_sheet(str(body.get("page_id", "")), str(body.get("href", "")), args)
+    except SheetRefused as refused:
+        return _answer(request, {"result": {"err_msg": refused.err_msg}, "alert": refused.text}, refused.diagnostics)
+    return _answer(request, {"sheet": info}, notes)
+
+
+@routes.post(PREFIX + "sheet/{sheet_id}/confirm")
+async def confirm(request: web.Request) -> web.Response:
+    body = await _body(request)
+    try:
+        outcome = Outcome(str(body.get("outcome", "success")))
+    except ValueError:
+        outcome = Outcome.SUCCESS
+    answer = request.app[BRIDGE].confirm(request.match_info["sheet_id"], str(body.get("pin", "")), outcome)
+    diagnostics = answer.pop("diagnostics", [])
+    return _answer(request, answer, diagnostics)
+
+
+@routes.post(PREFIX + "sheet/{sheet_id}/cancel")
+async def cancel(request: web.Request) -> web.Response:
+    return _answer(request, request.app[BRIDGE].cancel(request.match_info["sheet_id"]), [])
+
+
+@routes.get("/sdk/report")
+async def report(request: web.Request) -> web.Response:
+    """jweixin's report beacon (open.weixin.qq.com/sdk/report): accepted and dropped."""
+    return web.Response(status=204)
