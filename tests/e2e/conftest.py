@@ -147,3 +147,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
+
+
+# The shop and the WeChat-like page, for the bridge tests (imported last: shop.py uses LiveServer above).
+from tests.e2e.shop import shop, wechat_page  # noqa: E402, F401
