@@ -1,1 +1,5 @@
-"""The demo shop: a merchant doing the WeChat payment flow right (arrives with a later issue)."""
+"""The demo shop: a merchant doing the WeChat web-payment flow right, step by step (the seed's nine steps)."""
+
+from demo_shop.app import create_app
+
+__all__ = ["create_app"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from aiohttp import web
 
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import openid_for
-from sandbox import config_file
+from sandbox import config_file, up
 from sandbox.app import create_app
 
 
@@ -22,7 +23,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     for name, text in (
         ("serve", "run the emulated WeChat"),
-        ("up", "run the emulated WeChat and the demo shop (the demo shop arrives with a later release)"),
+        ("up", "run the emulated WeChat and the demo shop beside it"),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -40,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
             metavar="N",
             help="run WeChat's notification retry schedule N times faster (default 1)",
         )
+        if name == "up":
+            sub.add_argument("--shop-port", type=int, default=8700, help="the demo shop's port (default 8700; 0: free)")
     return top
 
 
@@ -55,25 +58,67 @@ def credentials_table(config: WeChatConfig) -> str:
     return "\n".join(lines)
 
 
-async def serve(args: argparse.Namespace, config: WeChatConfig) -> None:
+class ListenError(Exception):
+    """An address that cannot be bound (in use, or not this machine's)."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, bound before any app is built, so each app can know the other's URL."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def url_of(sock: socket.socket, host: str) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)  # noqa: S104
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{sock.getsockname()[1]}"
+
+
+async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool = False) -> None:
     # Handlers first: a supervisor may signal as soon as it reads the listening line.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    sandbox_sock = bind(args.host, args.port)
+    sandbox_url = url_of(sandbox_sock, args.host)
+    sites: list[tuple[web.Application, socket.socket]] = []
+    shop_url = ""
+    if with_shop:
+        from demo_shop import create_app as create_shop  # only `up` pays for importing the shop
+
+        shop_sock = bind(args.host, args.shop_port)
+        shop_url = url_of(shop_sock, args.host)
+        if args.config is None:
+            config = up.demo_config(config, shop_url)
+        sites.append((create_shop(up.shop_settings(config, sandbox_url, shop_url)), shop_sock))
     app = create_app(config, data_dir=None if args.in_memory else args.data_dir, notify_speed=args.notify_speed)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
-    await site.start()
-    port = runner.addresses[0][1]
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"WeChat sandbox listening on http://{host}:{port}", flush=True)
-    print(credentials_table(config), flush=True)
+    sites.insert(0, (app, sandbox_sock))
+    runners = []
     try:
+        for each, sock in sites:
+            runner = web.AppRunner(each, access_log=None, handle_signals=False)
+            runners.append(runner)
+            await runner.setup()
+            await web.SockSite(runner, sock).start()
+        print(f"WeChat sandbox listening on {sandbox_url}", flush=True)
+        if with_shop:
+            print(f"Demo shop listening on {shop_url}", flush=True)
+        print(credentials_table(config), flush=True)
         await stop.wait()
     finally:
-        await runner.cleanup()
+        for runner in reversed(runners):
+            await runner.cleanup()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,8 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wechat-sandbox: config error: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(args, config))
-    except OSError as exc:
-        print(f"wechat-sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        asyncio.run(serve(args, config, with_shop=args.command == "up"))
+    except ListenError as exc:
+        print(f"wechat-sandbox: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -21,9 +21,23 @@
     return;
   }
   base = String(base).replace(/\/+$/, "");
+  // The JS-SDK only talks to the bridge under WeChat's user agent. In a plain desktop browser, say we are
+  // WeChat (unless the page opts out with data-keep-user-agent on this script tag).
+  if (!/micromessenger/i.test(navigator.userAgent) && !(script && script.hasAttribute("data-keep-user-agent"))) {
+    var wechatAgent = navigator.userAgent + " MicroMessenger/8.0.47.2560(0x28002F30) NetType/WIFI Language/zh_CN";
+    try {
+      Object.defineProperty(navigator, "userAgent", { get: function () { return wechatAgent; }, configurable: true });
+      console.info(PREFIX + " not inside WeChat: navigator.userAgent now ends with MicroMessenger/8.0.47 for the JS-SDK");
+    } catch (error) {
+      console.warn(PREFIX + " use a user agent containing MicroMessenger/8.0.47: the JS-SDK ignores other browsers");
+    }
+  }
   var pageId = global.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now();
   var android = /android/i.test(navigator.userAgent);
   var listeners = {};
+  // How many preVerifyJSAPI (wx.config) answers this page has received: the sandbox answers so fast that a
+  // call made before wx.ready would otherwise pass, where WeChat says "the permission value is offline verifying".
+  var configAnswers = 0;
 
   function post(path, body) {
     return fetch(base + "/_sandbox/bridge/" + path, {
@@ -214,7 +228,8 @@
   }
 
   function pay(args, callback) {
-    post("sheet/open", { page_id: pageId, href: location.href, args: args }).then(function (reply) {
+    var body = { page_id: pageId, href: location.href, args: args, config_answers: configAnswers };
+    post("sheet/open", body).then(function (reply) {
       explain(reply.diagnostics);
       if (reply.sheet) return renderSheet(reply.sheet, callback);
       if (reply.alert) showAlert(reply.alert);
@@ -227,7 +242,9 @@
   function invoke(name, args, callback) {
     args = args || {};
     if (name === "getBrandWCPayRequest") return pay(args, callback);
-    post("invoke", { page_id: pageId, href: location.href, name: name, args: args }).then(function (reply) {
+    var body = { page_id: pageId, href: location.href, name: name, args: args, config_answers: configAnswers };
+    post("invoke", body).then(function (reply) {
+      if (name === "preVerifyJSAPI") configAnswers += 1;
       explain(reply.diagnostics);
       var result = reply.result || { err_msg: name + ":fail" };
       if (name === "checkJsApi" && android && result.checkResult) {

@@ -140,9 +140,14 @@ def test_python_dash_m_sandbox_works(launch: ServerFactory) -> None:
     stop_promptly(server, signal.SIGTERM)
 
 
-def test_up_behaves_like_serve(launch: ServerFactory) -> None:
-    server = launch("--in-memory", "--seed", "1", subcommand="up")
+def test_up_behaves_like_serve_and_starts_the_shop(launch: ServerFactory) -> None:
+    server = launch("--in-memory", "--seed", "1", "--shop-port", "0", subcommand="up")
     assert server.stdout[0].startswith("WeChat sandbox listening on http://127.0.0.1:")
+    line = server.read_line()
+    assert line is not None
+    assert line.startswith("Demo shop listening on http://127.0.0.1:")
+    shop = line.removeprefix("Demo shop listening on ")
+    assert "shop-login" in requests.get(shop, timeout=5).text
     body = health(server)
     assert "/sns/oauth2/access_token" in body["endpoints"]  # type: ignore[operator]
     code = authorize_code(server.base_url)

@@ -1,0 +1,139 @@
+"""The shop's API: wx.config signatures (steps 1–2), prepay (steps 3, 8), notifications (step 9), refunds."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from demo_shop.keys import SETTINGS, STATE, WECHAT
+from demo_shop.signing import decrypt_req_info, verify
+from demo_shop.trace import Step, Trace, masked
+from demo_shop.web import keep, session_of, signed_in
+from demo_shop.wechat import WeChatError, parse_xml, reply
+
+routes = web.RouteTableDef()
+
+
+def _json(trace: Trace, body: dict[str, Any], status: int = 200) -> web.Response:
+    """Answers carry the steps they ran, so the page's training panel can show them."""
+    steps = [{"number": s.number, "title": s.title, "what": s.what, "request": s.request,
+              "response": s.response, "ok": s.ok, "code": s.code} for s in trace]  # fmt: skip
+    return web.json_response({**body, "steps": steps}, status=status)
+
+
+@routes.get("/api/jssdk-config")
+async def jssdk_config(request: web.Request) -> web.Response:
+    """Steps 1–2 (the seed's /api/Imp/WxShareHelp): a wx.config for the page URL the browser reports."""
+    trace: Trace = []
+    url = request.query.get("url", "")
+    try:
+        config = await request.app[WECHAT].jssdk_config(url, trace)
+    except WeChatError as error:
+        return _json(trace, {"error": str(error)}, 502)
+    keep(session_of(request), trace)
+    return _json(trace, config)
+
+
+@routes.post("/api/jssdk-config/refresh")
+async def refresh_jssdk(request: web.Request) -> web.Response:
+    """After `config:invalid signature`: drop the cached ticket once, so the next signature uses a new one."""
+    request.app[WECHAT].forget_ticket()
+    return web.json_response({"ok": True})
+
+
+@routes.post("/api/prepay/{out_trade_no}")
+async def prepay(request: web.Request) -> web.Response:
+    """Steps 3 and 8 (the seed's /api/Mall/H5PrePay): unified order for the signed-in user, then paySign."""
+    trace: Trace = []
+    session = await signed_in(request, trace)
+    order = request.app[STATE].orders.get(request.match_info["out_trade_no"])
+    if session is None or order is None or order.openid != session.openid:
+        return _json(trace, {"error": "sign in, and pay your own order"}, 403)
+    if order.status != "NEW":
+        return _json(trace, {"error": f"the order is {order.status}"}, 409)
+    wechat = request.app[WECHAT]
+    client_ip = request.remote or "127.0.0.1"
+    try:
+        answer = await wechat.unified_order(
+            order.out_trade_no, order.product.name, order.total_fee, session.openid, client_ip, trace
+        )
+    except WeChatError as error:
+        keep(session, trace)
+        return _json(trace, {"error": str(error)}, 502)
+    order.prepay_id = answer["prepay_id"]
+    params = wechat.pay_params(order.prepay_id, trace)
+    keep(session, trace)
+    return _json(trace, {"params": params, "unified_order_sign": answer.get("sign", "")})
+
+
+@routes.post("/notify/pay")
+async def notify_pay(request: web.Request) -> web.Response:
+    """Step 9: WeChat's payment notification. Verify the sign and the amount; fulfil once; answer SUCCESS."""
+    state, settings = request.app[STATE], request.app[SETTINGS]
+    text = await request.text()
+    try:
+        fields = parse_xml(text)
+    except Exception:  # noqa: BLE001 - whatever arrives, the answer is WeChat's FAIL
+        state.forged.append({"at": time.time(), "why": "not XML", "body": text[:500]})
+        return web.Response(text=reply(False, "XML格式错误"), content_type="text/xml")
+    order = state.orders.get(fields.get("out_trade_no", ""))
+    why = ""
+    if not verify(fields, settings.mch_key):
+        why = "the sign does not verify"
+    elif order is None:
+        why = "no such order"
+    elif fields.get("total_fee") != str(order.total_fee):
+        why = f"total_fee {fields.get('total_fee')} is not the order's {order.total_fee}"
+    if why or order is None:
+        state.forged.append(
+            {"at": time.time(), "why": why, "out_trade_no": fields.get("out_trade_no"), "body": masked(fields)}
+        )
+        return web.Response(text=reply(False, "签名失败" if "sign" in why else "参数错误"), content_type="text/xml")
+    paid_now = fields.get("result_code") == "SUCCESS" and order.mark_paid(
+        fields.get("transaction_id", ""), "notification"
+    )
+    if not paid_now:  # a repeated delivery: recorded, never fulfilled twice
+        order.deliveries.append({"at": time.time(), "source": "notification", "fulfilled": False})
+    return web.Response(text=reply(True), content_type="text/xml")
+
+
+@routes.post("/notify/refund")
+async def notify_refund(request: web.Request) -> web.Response:
+    """The refund notification: `req_info` decrypted with the API key, then recorded on the order."""
+    state, settings = request.app[STATE], request.app[SETTINGS]
+    try:
+        outer = parse_xml(await request.text())
+        inner = parse_xml(decrypt_req_info(outer["req_info"], settings.mch_key).replace("root>", "xml>"))
+    except Exception:  # noqa: BLE001 - a forged or broken refund notification is refused
+        state.forged.append({"at": time.time(), "why": "refund notification does not decrypt"})
+        return web.Response(text=reply(False, "解密失败"), content_type="text/xml")
+    order = state.orders.get(inner.get("out_trade_no", ""))
+    if order is not None:
+        for refund in order.refunds:
+            if refund["out_refund_no"] == inner.get("out_refund_no"):
+                refund["notified"] = inner.get("refund_status", "")
+    return web.Response(text=reply(True), content_type="text/xml")
+
+
+@routes.post("/admin/refund/{out_trade_no}")
+async def refund(request: web.Request) -> web.StreamResponse:
+    """Refund all or part of a paid order through the refund API."""
+    order = request.app[STATE].orders.get(request.match_info["out_trade_no"])
+    if order is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    amount = int(str(form.get("amount") or order.total_fee - order.refunded))
+    out_refund_no = f"R{order.out_trade_no}{len(order.refunds) + 1}"
+    trace: Trace = []
+    try:
+        await request.app[WECHAT].refund(order.out_trade_no, out_refund_no, order.total_fee, amount, trace)
+    except WeChatError as error:
+        trace.append(Step(9, f"refund refused: {error}", None, None, False, "demo_shop/payments.py"))
+    else:
+        order.refunded += amount
+        order.status = "REFUNDED" if order.refunded >= order.total_fee else "PARTIALLY_REFUNDED"
+        order.refunds.append({"out_refund_no": out_refund_no, "amount": amount, "notified": ""})
+    keep(session_of(request), trace)
+    return web.Response(status=303, headers={"Location": "/admin"})

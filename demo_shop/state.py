@@ -1,0 +1,99 @@
+"""The shop's own records: products, orders, signed-in sessions. In memory: it is a demo."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from demo_shop.trace import Step
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    price: int
+    """In fen."""
+    emoji: str
+    description: str
+
+
+PRODUCTS = (
+    Product("coffee", "手冲咖啡 Pour-over coffee", 1, "☕", "One fen: the smallest real payment."),
+    Product("tea", "龙井茶 Longjing tea", 1280, "🍵", "12.80 yuan."),
+    Product("mooncake", "月饼礼盒 Mooncake box", 9800, "🥮", "98.00 yuan."),
+)
+
+
+def product(product_id: str) -> Product | None:
+    return next((p for p in PRODUCTS if p.id == product_id), None)
+
+
+@dataclass
+class Order:
+    out_trade_no: str
+    product: Product
+    openid: str
+    nickname: str
+    status: str = "NEW"
+    """NEW → PAID → REFUNDED / PARTIALLY_REFUNDED; or CANCELLED / FAILED as the page reported."""
+    prepay_id: str = ""
+    transaction_id: str = ""
+    fulfilled: int = 0
+    """How many times the goods were handed over: must stay 1 however often WeChat notifies."""
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    refunds: list[dict[str, Any]] = field(default_factory=list)
+    refunded: int = 0
+    created_at: float = field(default_factory=time.time)
+
+    @property
+    def total_fee(self) -> int:
+        return self.product.price
+
+    def mark_paid(self, transaction_id: str, source: str) -> bool:
+        """Paid, from the notification or an order query: the goods go out once, whichever comes first."""
+        if self.status != "NEW":
+            return False
+        self.status, self.transaction_id = "PAID", transaction_id
+        self.fulfilled += 1
+        self.deliveries.append({"at": time.time(), "source": source, "fulfilled": True})
+        return True
+
+
+@dataclass
+class Session:
+    id: str
+    openid: str = ""
+    nickname: str = ""
+    avatar: str = ""
+    access_token: str = ""
+    refresh_token: str = ""
+    expires_at: float = 0.0
+    oauth_state: str = ""
+    next_url: str = "/"
+    trace: list[Step] = field(default_factory=list)
+
+    @property
+    def signed_in(self) -> bool:
+        return bool(self.openid)
+
+
+@dataclass
+class ShopState:
+    orders: dict[str, Order] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    forged: list[dict[str, Any]] = field(default_factory=list)
+    """Notifications refused because their signature or amount did not check out."""
+
+    def new_session(self) -> Session:
+        session = Session(secrets.token_urlsafe(18))
+        self.sessions[session.id] = session
+        return session
+
+    def new_order(self, item: Product, session: Session) -> Order:
+        out_trade_no = time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(4).upper()
+        order = Order(out_trade_no, item, session.openid, session.nickname)
+        self.orders[out_trade_no] = order
+        return order
