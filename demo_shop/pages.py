@@ -163,7 +163,9 @@ async def result(request: web.Request) -> web.StreamResponse:
 async def admin(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     orders = sorted(state.orders.values(), key=lambda o: o.created_at, reverse=True)
-    return render(request, "admin.html", None, orders=orders, forged=state.forged)
+    return render(
+        request, "admin.html", None, orders=orders, forged=state.forged, fail_next=state.fail_next_notifications
+    )
 
 
 @routes.get("/flow")

@@ -73,6 +73,9 @@ async def notify_pay(request: web.Request) -> web.Response:
     """Step 9: WeChat's payment notification. Verify the sign and the amount; fulfil once; answer SUCCESS."""
     state, settings = request.app[STATE], request.app[SETTINGS]
     text = await request.text()
+    if state.fail_next_notifications > 0:  # training switch on /admin: make WeChat retry
+        state.fail_next_notifications -= 1
+        return web.Response(text=reply(False, "training: failing on purpose"), content_type="text/xml")
     try:
         fields = parse_xml(text)
     except Exception:  # noqa: BLE001 - whatever arrives, the answer is WeChat's FAIL
@@ -136,4 +139,11 @@ async def refund(request: web.Request) -> web.StreamResponse:
         order.status = "REFUNDED" if order.refunded >= order.total_fee else "PARTIALLY_REFUNDED"
         order.refunds.append({"out_refund_no": out_refund_no, "amount": amount, "notified": ""})
     keep(session_of(request), trace)
+    return web.Response(status=303, headers={"Location": "/admin"})
+
+
+@routes.post("/admin/fail-next-notification")
+async def fail_next_notification(request: web.Request) -> web.StreamResponse:
+    """Training: answer the next payment notification with FAIL; WeChat retries 15 s later (sandbox clock)."""
+    request.app[STATE].fail_next_notifications += 1
     return web.Response(status=303, headers={"Location": "/admin"})

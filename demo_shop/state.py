@@ -86,6 +86,8 @@ class ShopState:
     sessions: dict[str, Session] = field(default_factory=dict)
     forged: list[dict[str, Any]] = field(default_factory=list)
     """Notifications refused because their signature or amount did not check out."""
+    fail_next_notifications: int = 0
+    """Training: answer this many payment notifications with FAIL, to watch WeChat retry."""
 
     def new_session(self) -> Session:
         session = Session(secrets.token_urlsafe(18))
