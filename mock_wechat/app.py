@@ -14,7 +14,7 @@ from mock_wechat.bridge.service import BridgeService
 from mock_wechat.clock import Clock, OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
-from mock_wechat.keys import ACCOUNTS, BRIDGE, CLOCK, CONFIG, DELIVERER, IDS, OBSERVERS, PAY, STORE, TEMPLATES, Observer
+from mock_wechat.keys import ACCOUNTS, BRIDGE, CLOCK, DELIVERER, IDS, OBSERVERS, PAY, STORE, TEMPLATES, Observer
 from mock_wechat.middleware import MAX_BODY, wechat_errors
 from mock_wechat.pay.delivery import Deliverer
 from mock_wechat.pay.service import PayService
@@ -69,7 +69,6 @@ def create_app(
 ) -> web.Application:
     """WeChat at its real paths; state in `store`, time from `clock`, ids from `ids`."""
     app = web.Application(middlewares=[wechat_errors], client_max_size=MAX_BODY)
-    app[CONFIG] = config
     app[STORE] = store if store is not None else SQLiteStore.in_memory()
     app[CLOCK] = clock if clock is not None else OffsetClock()
     app[IDS] = ids if ids is not None else Ids(config.seed)
@@ -88,3 +87,11 @@ def create_app(
     app.cleanup_ctx.append(_prune_expired)
     app.cleanup_ctx.append(_deliver_notifications)
     return app
+
+
+def reconfigure(app: web.Application, config: WeChatConfig) -> None:
+    """Swap the configuration at run time (domains, pay directories): every service sees the new one."""
+    app[ACCOUNTS].config = config
+    app[PAY].config = config
+    app[BRIDGE].config = config
+    app[DELIVERER].config = config

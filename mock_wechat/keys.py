@@ -39,7 +39,6 @@ class Exchange:
 
 Observer = Callable[[Exchange], None]
 
-CONFIG = web.AppKey("config", WeChatConfig)
 STORE = web.AppKey("store", Store)
 CLOCK = web.AppKey("clock", Clock)
 IDS = web.AppKey("ids", Ids)
@@ -54,3 +53,8 @@ RID = web.RequestKey("rid", str)
 V2_FIELDS = web.RequestKey("v2_fields", dict[str, str])
 V2_SIGNER = web.RequestKey("v2_signer", Signer)
 NOTES = web.RequestKey("notes", list[str])
+
+
+def current_config(app: web.Application) -> WeChatConfig:
+    """The configuration in force (run-time changes included): the services own it, handlers ask them."""
+    return app[ACCOUNTS].config

@@ -12,9 +12,9 @@ from mock_wechat.clock import OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
 from mock_wechat.store import SQLiteStore, Store
-from sandbox import control, control_pay
+from sandbox import control, control_config, control_pay
 from sandbox.journal import Journal
-from sandbox.keys import JOURNAL, SANDBOX_CLOCK, STARTED
+from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED
 
 STATE_FILE = "state.sqlite3"
 
@@ -44,8 +44,10 @@ def create_app(
     app[SANDBOX_CLOCK] = clock
     app[JOURNAL] = journal
     app[STARTED] = time.monotonic()
+    app[ORIGINAL_CONFIG] = config
     app.add_routes(control.routes)
     app.add_routes(control_pay.routes)
+    app.add_routes(control_config.routes)
     if owned:
 
         async def close_store(_: web.Application) -> None:

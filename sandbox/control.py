@@ -8,11 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from mock_wechat.config import User, WeChatConfig
+from mock_wechat.app import reconfigure
+from mock_wechat.config import Account, Merchant, User, WeChatConfig
 from mock_wechat.ids import openid_for, unionid_for
-from mock_wechat.keys import ACCOUNTS, CONFIG, PAY, STORE
+from mock_wechat.keys import ACCOUNTS, PAY, STORE, current_config
 from sandbox import defaults
-from sandbox.keys import JOURNAL, SANDBOX_CLOCK, STARTED
+from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED
 
 routes = web.RouteTableDef()
 
@@ -51,6 +52,31 @@ def user_json(user: User, config: WeChatConfig) -> dict[str, Any]:
     }
 
 
+def account_json(a: Account) -> dict[str, Any]:
+    return {
+        "appid": a.appid,
+        "secret": a.secret,
+        "name": a.name,
+        "oauth_domains": list(a.oauth_domains),
+        "js_domains": list(a.js_domains),
+        "trust_loopback": a.trust_loopback,
+        "unionid": a.unionid,
+        "kind": a.kind.value,
+    }
+
+
+def merchant_json(m: Merchant) -> dict[str, Any]:
+    return {
+        "mch_id": m.mch_id,
+        "key": m.key,
+        "name": m.name,
+        "appids": list(m.appids),
+        "pay_directories": list(m.pay_directories),
+        "notify_hosts": list(m.notify_hosts),
+        "trust_loopback": m.trust_loopback,
+    }
+
+
 def emulated_paths(app: web.Application) -> list[str]:
     paths = set()
     for resource in app.router.resources():
@@ -76,34 +102,11 @@ async def health(request: web.Request) -> web.Response:
 
 @routes.get("/_sandbox/api/config")
 async def config(request: web.Request) -> web.Response:
-    cfg = request.app[CONFIG]
+    cfg = current_config(request.app)
     return web.json_response(
         {
-            "accounts": [
-                {
-                    "appid": a.appid,
-                    "secret": a.secret,
-                    "name": a.name,
-                    "oauth_domains": list(a.oauth_domains),
-                    "js_domains": list(a.js_domains),
-                    "trust_loopback": a.trust_loopback,
-                    "unionid": a.unionid,
-                    "kind": a.kind.value,
-                }
-                for a in cfg.accounts
-            ],
-            "merchants": [
-                {
-                    "mch_id": m.mch_id,
-                    "key": m.key,
-                    "name": m.name,
-                    "appids": list(m.appids),
-                    "pay_directories": list(m.pay_directories),
-                    "notify_hosts": list(m.notify_hosts),
-                    "trust_loopback": m.trust_loopback,
-                }
-                for m in cfg.merchants
-            ],
+            "accounts": [account_json(a) for a in cfg.accounts],
+            "merchants": [merchant_json(m) for m in cfg.merchants],
             "users": [user_json(u, cfg) for u in request.app[ACCOUNTS].all_users()],
             "auto_user": cfg.auto_user,
         }
@@ -118,6 +121,7 @@ def reset_state(app: web.Application) -> None:
     if boots is not None:
         store.meta_set("boots", boots)
     app[SANDBOX_CLOCK].offset = 0.0
+    reconfigure(app, app[ORIGINAL_CONFIG])
     app[ACCOUNTS].seed_users()
 
 
@@ -171,7 +175,7 @@ async def create_user(request: web.Request) -> web.Response:
         return api_error(400, "id must be 1-64 ASCII letters, digits, '-' or '_'")
     if user_id in existing:
         return api_error(409, f"user {user_id!r} exists")
-    seed = request.app[CONFIG].seed or 0
+    seed = current_config(request.app).seed or 0
     base = defaults.generated_user(user_id, seed + len(existing) + 1)
     profile = {**{f: getattr(base, f) for f in USER_FIELDS}, **body, "id": user_id}
     problem = profile_problem(profile)
@@ -179,7 +183,7 @@ async def create_user(request: web.Request) -> web.Response:
         return api_error(400, problem)
     user = User(**profile)
     accounts.put_user(user)
-    return web.json_response(user_json(user, request.app[CONFIG]), status=201)
+    return web.json_response(user_json(user, current_config(request.app)), status=201)
 
 
 def valid_user_id(user_id: object) -> bool:
@@ -227,7 +231,7 @@ async def update_user(request: web.Request) -> web.Response:
         return api_error(400, problem)
     updated = User(**profile)
     accounts.put_user(updated)
-    return web.json_response(user_json(updated, request.app[CONFIG]))
+    return web.json_response(user_json(updated, current_config(request.app)))
 
 
 @routes.get("/_sandbox/api/journal")

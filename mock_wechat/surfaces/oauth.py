@@ -11,7 +11,7 @@ from mock_wechat import errors
 from mock_wechat.account import authorize
 from mock_wechat.account.authorize import AuthorizeRequest
 from mock_wechat.config import User
-from mock_wechat.keys import ACCOUNTS, CONFIG, NOTES, TEMPLATES
+from mock_wechat.keys import ACCOUNTS, NOTES, TEMPLATES, current_config
 
 routes = web.RouteTableDef()
 
@@ -40,7 +40,7 @@ def current_user(request: web.Request) -> User | None:
     if header:
         request[NOTES].append(f"user {header} chosen by the {USER_HEADER} header")
         return _known_user(request, header, f"the {USER_HEADER} header")
-    auto = request.app[CONFIG].auto_user
+    auto = current_config(request.app).auto_user
     if auto:
         request[NOTES].append(f"user {auto} chosen by --auto-user")
         return _known_user(request, auto, "--auto-user")
@@ -75,7 +75,7 @@ def _decide(request: web.Request, req: AuthorizeRequest, user: User, decision: s
 
 @routes.get(AUTHORIZE_PATH)
 async def authorize_page(request: web.Request) -> web.StreamResponse:
-    req = authorize.validate(request.query, request.app[CONFIG].by_appid)
+    req = authorize.validate(request.query, current_config(request.app).by_appid)
     user = current_user(request)
     if user is None:
         users = request.app[ACCOUNTS].all_users()
@@ -136,7 +136,7 @@ async def consent(request: web.Request) -> web.StreamResponse:
     _same_origin(request)
     form = await request.post()
     target = _next(str(form.get("next", "")))
-    req = authorize.validate(URL(target).query, request.app[CONFIG].by_appid)
+    req = authorize.validate(URL(target).query, current_config(request.app).by_appid)
     user = current_user(request)
     if user is None:
         raise errors.LinkUnavailable("no sandbox user chosen in this browser (cookie missing); open the link again")

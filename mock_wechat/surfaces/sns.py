@@ -10,7 +10,7 @@ from mock_wechat.account.oauth import WEB_TOKEN_TTL, WebToken
 from mock_wechat.config import User
 from mock_wechat.dialects import json_body
 from mock_wechat.ids import unionid_for
-from mock_wechat.keys import ACCOUNTS, CONFIG
+from mock_wechat.keys import ACCOUNTS, current_config
 
 routes = web.RouteTableDef()
 
@@ -33,7 +33,7 @@ async def access_token(request: web.Request) -> web.Response:
     body = _token_body(token)
     if user is not None and user.snapshot:
         body["is_snapshotuser"] = 1
-    account = request.app[CONFIG].account(appid)
+    account = current_config(request.app).account(appid)
     if account is not None and account.unionid:
         body["unionid"] = unionid_for(token.user_id)
     return json_body(body)
@@ -67,7 +67,7 @@ async def userinfo(request: web.Request) -> web.Response:
         "headimgurl": avatar_url(request, user),
         "privilege": [],
     }
-    account = request.app[CONFIG].account(token.appid)
+    account = current_config(request.app).account(token.appid)
     if account is not None and account.unionid:
         body["unionid"] = unionid_for(user.id)
     return json_body(body)

@@ -626,3 +626,62 @@ async def test_create_user_refuses_a_non_ascii_id(api: Client) -> None:
     resp = await api.post("/_sandbox/api/users", json={"id": "用户"})
     assert resp.status == 400
     assert await resp.json() == {"error": "id must be 1-64 ASCII letters, digits, '-' or '_'"}
+
+
+# -- run-time configuration -----------------------------------------------------------------------
+
+
+async def test_configure_account_sets_domains_and_turns_real_rules_on(api: Client) -> None:
+    resp = await api.post(f"/_sandbox/api/accounts/{APPID}", json={"oauth_domains": ["127.0.0.1:5000"]})
+    assert resp.status == 200
+    body = await resp.json()
+    assert (body["oauth_domains"], body["trust_loopback"]) == (["127.0.0.1:5000"], False)
+    params = {
+        "appid": APPID,
+        "redirect_uri": "http://127.0.0.1:9000/cb",
+        "response_type": "code",
+        "scope": "snsapi_base",
+    }
+    page = await api.get("/connect/oauth2/authorize", params=params, headers={"X-WeChat-Sandbox-User": "alice"})
+    assert "10003" in await page.text()
+    allowed = {**params, "redirect_uri": "http://127.0.0.1:5000/cb"}
+    ok = await api.get(
+        "/connect/oauth2/authorize", params=allowed, headers={"X-WeChat-Sandbox-User": "alice"}, allow_redirects=False
+    )
+    assert ok.status == 302
+
+
+async def test_configure_merchant_sets_pay_directories(api: Client) -> None:
+    mch_id = defaults.DEFAULT_MCH_ID
+    resp = await api.post(
+        f"/_sandbox/api/merchants/{mch_id}",
+        json={"pay_directories": ["http://127.0.0.1:5000/pay/"], "notify_hosts": ["127.0.0.1:5000"]},
+    )
+    assert resp.status == 200
+    merchants = (await (await api.get("/_sandbox/api/config")).json())["merchants"]
+    merchant = next(m for m in merchants if m["mch_id"] == mch_id)
+    assert merchant["pay_directories"] == ["http://127.0.0.1:5000/pay/"]
+    assert merchant["trust_loopback"] is False
+
+
+async def test_reset_restores_the_configured_domains(api: Client) -> None:
+    await api.post(f"/_sandbox/api/accounts/{APPID}", json={"js_domains": ["shop.example.com"]})
+    await api.post("/_sandbox/api/reset")
+    accounts = (await (await api.get("/_sandbox/api/config")).json())["accounts"]
+    account = next(a for a in accounts if a["appid"] == APPID)
+    assert account["trust_loopback"] is True
+    assert "shop.example.com" not in account["js_domains"]
+
+
+async def test_configure_unknown_account_is_404(api: Client) -> None:
+    resp = await api.post("/_sandbox/api/accounts/wxnope", json={"js_domains": []})
+    assert resp.status == 404
+    assert await resp.json() == {"error": "no account 'wxnope'"}
+
+
+async def test_configure_refuses_bad_fields(api: Client) -> None:
+    resp = await api.post(f"/_sandbox/api/accounts/{APPID}", json={"js_domains": "shop.example.com"})
+    assert resp.status == 400
+    assert await resp.json() == {"error": "js_domains must be a list of strings"}
+    resp = await api.post(f"/_sandbox/api/merchants/{defaults.DEFAULT_MCH_ID}", json={"key": "x"})
+    assert resp.status == 400

@@ -1,0 +1,75 @@
+"""The control API's configuration calls: set an account's domains or a merchant's pay directories at run time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from mock_wechat.app import reconfigure
+from mock_wechat.keys import current_config
+from sandbox.control import account_json, api_error, merchant_json, read_json
+
+routes = web.RouteTableDef()
+
+ACCOUNT_FIELDS = {"name": str, "oauth_domains": list, "js_domains": list, "trust_loopback": bool, "unionid": bool}
+MERCHANT_FIELDS = {"name": str, "appids": list, "pay_directories": list, "notify_hosts": list, "trust_loopback": bool}
+
+
+def _changes(body: dict[str, Any], allowed: dict[str, type], domains: tuple[str, ...]) -> dict[str, Any] | str:
+    """Validated field changes; setting domains without `trust_loopback` turns WeChat's real rules on."""
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        return f"unknown fields {unknown}; allowed: {sorted(allowed)}"
+    changes: dict[str, Any] = {}
+    for name, value in body.items():
+        kind = allowed[name]
+        if kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return f"{name} must be a list of strings"
+            value = tuple(value)
+        elif not isinstance(value, kind):
+            return f"{name} must be {kind.__name__}"
+        changes[name] = value
+    if any(d in body for d in domains) and "trust_loopback" not in body:
+        changes["trust_loopback"] = False
+    return changes
+
+
+@routes.post("/_sandbox/api/accounts/{appid}")
+async def configure_account(request: web.Request) -> web.Response:
+    """e.g. `{"oauth_domains": ["127.0.0.1:5000"], "js_domains": ["127.0.0.1:5000"]}` for the app under test."""
+    body = await read_json(request)
+    if isinstance(body, web.Response):
+        return body
+    config = current_config(request.app)
+    account = config.account(request.match_info["appid"])
+    if account is None:
+        return api_error(404, f"no account {request.match_info['appid']!r}")
+    changes = _changes(body, ACCOUNT_FIELDS, ("oauth_domains", "js_domains"))
+    if isinstance(changes, str):
+        return api_error(400, changes)
+    updated = replace(account, **changes)
+    accounts = tuple(updated if a.appid == account.appid else a for a in config.accounts)
+    reconfigure(request.app, replace(config, accounts=accounts))
+    return web.json_response(account_json(updated))
+
+
+@routes.post("/_sandbox/api/merchants/{mch_id}")
+async def configure_merchant(request: web.Request) -> web.Response:
+    """e.g. `{"pay_directories": ["http://127.0.0.1:5000/pay/"], "notify_hosts": ["127.0.0.1:5000"]}`."""
+    body = await read_json(request)
+    if isinstance(body, web.Response):
+        return body
+    config = current_config(request.app)
+    merchant = config.merchant(request.match_info["mch_id"])
+    if merchant is None:
+        return api_error(404, f"no merchant {request.match_info['mch_id']!r}")
+    changes = _changes(body, MERCHANT_FIELDS, ("pay_directories", "notify_hosts"))
+    if isinstance(changes, str):
+        return api_error(400, changes)
+    updated = replace(merchant, **changes)
+    merchants = tuple(updated if m.mch_id == merchant.mch_id else m for m in config.merchants)
+    reconfigure(request.app, replace(config, merchants=merchants))
+    return web.json_response(merchant_json(updated))
