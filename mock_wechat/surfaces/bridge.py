@@ -11,7 +11,7 @@ from mock_wechat.bridge.jsapi import Verdict
 from mock_wechat.bridge.paysheet import SheetRefused
 from mock_wechat.config import WeChatConfig
 from mock_wechat.domains import is_loopback, parse_origin
-from mock_wechat.keys import BRIDGE, CONFIG, NOTES
+from mock_wechat.keys import BRIDGE, NOTES, current_config
 from mock_wechat.pay.orders import Outcome
 
 routes = web.RouteTableDef()
@@ -42,7 +42,7 @@ async def add_cors(request: web.Request, response: web.StreamResponse) -> None:
     if not request.path.startswith(PREFIX):
         return
     origin = request.headers.get("Origin", "")
-    if origin and origin_allowed(origin, trusted_origins(request.app[CONFIG])):
+    if origin and origin_allowed(origin, trusted_origins(current_config(request.app))):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"
