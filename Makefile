@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck pytest install install-test browsers js bench clean
+.PHONY: demo test lint typecheck pytest examples install install-test browsers js bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wechat-sandbox needs Python 3.11 or newer")'
@@ -44,7 +44,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browsers js
+## examples: a third-party app's own tests, using only the pytest plugin's public fixtures
+examples: $(STAMP) browsers
+	cd examples/tea_shop && ../../$(BIN)/python -m pytest -q -p no:cacheprovider -o asyncio_default_fixture_loop_scope=function
+
+pytest: $(STAMP) browsers js examples
 	$(BIN)/python -m pytest
 
 ## test: install what the tests need (browsers included), lint, type-check, run every test

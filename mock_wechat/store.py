@@ -80,8 +80,11 @@ class SQLiteStore:
         return None if row is None else dict(json.loads(row[0]))
 
     def put(self, kind: str, key: str, owner: str, data: dict[str, Any], expires_at: float | None = None) -> None:
+        # An upsert, not INSERT OR REPLACE: the row keeps its rowid, so queries keep insertion order.
         self._db.execute(
-            "INSERT OR REPLACE INTO records (kind, key, owner, expires_at, data) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO records (kind, key, owner, expires_at, data) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (kind, key) DO UPDATE SET owner=excluded.owner, expires_at=excluded.expires_at, "
+            "data=excluded.data",
             (kind, key, owner, expires_at, json.dumps(data, ensure_ascii=False)),
         )
 

@@ -329,3 +329,11 @@ def test_tables_of_different_kinds_do_not_collide(store: SQLiteStore) -> None:
     first, second = Table(store, Thing, "first"), Table(store, Thing, "second")
     first.put("k", "wxA", Thing("first", 1, []))
     assert second.get("k") is None
+
+
+def test_updating_a_record_keeps_its_place_in_queries() -> None:
+    store = SQLiteStore.in_memory()
+    for key in ("a", "b", "c"):
+        store.put("user", key, "", {"id": key})
+    store.put("user", "a", "", {"id": "a", "changed": True})
+    assert [r["id"] for r in store.query("user")] == ["a", "b", "c"]

@@ -1,0 +1,152 @@
+"""The pytest plugin (`pytest11` entry point `wechat_sandbox`): a sandbox per session, WeChat-like pages.
+
+Fixtures (none autouse):
+- `wechat_sandbox`: the sandbox, reset before each test (`.url`, `.config`, `.pay()`, `.notifications()`…).
+  In-process on a free port, or the one at `$WECHAT_SANDBOX_URL`.
+- `wechat_context` / `wechat_page`: a Playwright context/page that behaves like WeChat's browser.
+- `pay_sheet`: the pay sheet of `wechat_page`.
+- `async_wechat_context` / `async_wechat_page` / `async_pay_sheet`: the same for Playwright's async API
+  (with pytest-asyncio).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from sandbox import playwright as helpers
+from sandbox.testing import SandboxThread, WeChatSandbox, load_config
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext as AsyncContext
+    from playwright.async_api import Page as AsyncPage
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+URL_ENV = "WECHAT_SANDBOX_URL"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("wechat_sandbox_config", "a TOML config for the in-process sandbox", default="")
+    parser.addini("wechat_sandbox_platform", "android or ios: the WeChat user agent of wechat_page", default="android")
+    parser.addini("wechat_sandbox_user", "the sandbox user wechat_page acts as (default: the first)", default="")
+
+
+@pytest.fixture(scope="session")
+def wechat_sandbox_url(pytestconfig: pytest.Config) -> Iterator[str]:
+    """$WECHAT_SANDBOX_URL, or a sandbox started for this test session (in memory, on a free port)."""
+    external = os.environ.get(URL_ENV)
+    if external:
+        yield external.rstrip("/")
+        return
+    server = SandboxThread(load_config(str(pytestconfig.getini("wechat_sandbox_config")) or None)).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def wechat_sandbox(wechat_sandbox_url: str) -> WeChatSandbox:
+    """The sandbox, reset to its configured start before the test."""
+    sandbox = WeChatSandbox(wechat_sandbox_url)
+    sandbox.reset()
+    return sandbox
+
+
+def _user(pytestconfig: pytest.Config, sandbox: WeChatSandbox) -> str:
+    return str(pytestconfig.getini("wechat_sandbox_user")) or str(sandbox.user()["id"])
+
+
+def _pins(sandbox: WeChatSandbox) -> dict[str, str]:
+    return {str(u["id"]): str(u["pin"]) for u in sandbox.config["users"]}
+
+
+@pytest.fixture(scope="session")
+def wechat_browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """pytest-playwright's `browser` when it is installed, else a headless Chromium of our own."""
+    if request.config.pluginmanager.hasplugin("playwright"):
+        yield request.getfixturevalue("browser")
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(headless=True, **helpers.launch_options())
+        yield browser
+        browser.close()
+
+
+@dataclass
+class WeChatPhone:
+    """A Playwright context acting as one user's WeChat, and its routing of WeChat's hosts."""
+
+    context: BrowserContext
+    routing: helpers.WeChatRouting
+    sandbox_url: str
+
+    def login_as(self, user: str) -> None:
+        helpers.login_as(self.context, self.sandbox_url, user, self.routing)
+
+
+@pytest.fixture
+def wechat_phone(
+    wechat_browser: Browser, wechat_sandbox: WeChatSandbox, pytestconfig: pytest.Config
+) -> Iterator[WeChatPhone]:
+    platform = str(pytestconfig.getini("wechat_sandbox_platform"))
+    context = wechat_browser.new_context(**helpers.context_options(platform))
+    context.set_default_timeout(10_000)
+    routing = helpers.prepare_context(context, wechat_sandbox.url, _user(pytestconfig, wechat_sandbox))
+    yield WeChatPhone(context, routing, wechat_sandbox.url)
+    context.close()
+
+
+@pytest.fixture
+def wechat_context(wechat_phone: WeChatPhone) -> BrowserContext:
+    """A context that is WeChat's browser: user agent, bridge, WeChat's hosts routed, a user chosen."""
+    return wechat_phone.context
+
+
+@pytest.fixture
+def wechat_page(wechat_context: BrowserContext) -> Page:
+    return wechat_context.new_page()
+
+
+@pytest.fixture
+def login_as(wechat_phone: WeChatPhone) -> Callable[[str], None]:
+    """`login_as("bob")`: the browser is that user from now on (no user picker)."""
+    return wechat_phone.login_as
+
+
+@pytest.fixture
+def pay_sheet(wechat_page: Page, wechat_sandbox: WeChatSandbox) -> helpers.PaySheet:
+    return helpers.PaySheet(wechat_page, _pins(wechat_sandbox))
+
+
+if importlib.util.find_spec("pytest_asyncio") is not None:  # the async variants need pytest-asyncio
+    import pytest_asyncio
+
+    @pytest_asyncio.fixture
+    async def async_wechat_context(
+        wechat_sandbox: WeChatSandbox, pytestconfig: pytest.Config
+    ) -> AsyncIterator[AsyncContext]:
+        """`wechat_context` for Playwright's async API (a browser of its own for the test)."""
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(headless=True, **helpers.launch_options())
+            platform = str(pytestconfig.getini("wechat_sandbox_platform"))
+            context = await browser.new_context(**helpers.context_options(platform))
+            context.set_default_timeout(10_000)
+            await helpers.prepare_context_async(context, wechat_sandbox.url, _user(pytestconfig, wechat_sandbox))
+            yield context
+            await browser.close()
+
+    @pytest_asyncio.fixture
+    async def async_wechat_page(async_wechat_context: AsyncContext) -> AsyncPage:
+        return await async_wechat_context.new_page()
+
+    @pytest_asyncio.fixture
+    async def async_pay_sheet(async_wechat_page: AsyncPage, wechat_sandbox: WeChatSandbox) -> helpers.AsyncPaySheet:
+        return helpers.AsyncPaySheet(async_wechat_page, _pins(wechat_sandbox))
