@@ -8,8 +8,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import quote, urlencode
 
