@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(STAMP)
 
-## demo: create .venv, install, run the sandbox (and, once it lands, the demo shop)
+## demo: create .venv, install, run the sandbox and the demo shop beside it (open the shop URL it prints)
 demo: install
 	$(BIN)/wechat-sandbox up
 

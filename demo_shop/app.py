@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
 
 import aiohttp
 import jinja2
@@ -22,8 +23,24 @@ async def _wechat_client(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+def canonical_host(public_url: str) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Send a browser that came by another name (localhost for 127.0.0.1) to `public_url`: the session cookie,
+    WeChat's redirect_uri and the registered pay directory are all on that one origin."""
+    public = urlsplit(public_url).netloc
+
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.method in ("GET", "HEAD") and request.host != public:
+            raise web.HTTPFound(public_url + request.path_qs)
+        return await handler(request)
+
+    return middleware
+
+
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[canonical_host(settings.public_url)])
     app[SETTINGS] = settings
     app[STATE] = ShopState()
     app[TEMPLATES] = jinja2.Environment(

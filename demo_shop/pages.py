@@ -11,7 +11,7 @@ from aiohttp import web
 
 from demo_shop import state as catalogue
 from demo_shop.keys import SETTINGS, STATE, WECHAT
-from demo_shop.trace import STEPS, Step, Trace
+from demo_shop.trace import STEPS, Step, Trace, masked
 from demo_shop.web import redirect, render, session_of, signed_in
 from demo_shop.wechat import WeChatError
 
@@ -37,9 +37,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     """Step 4, at sign-in rather than checkout (seed note 5): a server-side redirect to WeChat."""
     session = session_of(request)
     session.oauth_state = secrets.token_urlsafe(12)
-    session.next_url = request.query.get("next", "/") if request.query.get("next", "/").startswith("/") else "/"
+    wanted = request.query.get("next", "/")
+    session.next_url = wanted if wanted.startswith("/") and not wanted.startswith("//") else "/"
     redirect_uri = f"{request.app[SETTINGS].public_url}/auth/callback"
-    return redirect(request, request.app[WECHAT].authorize_url(redirect_uri, session.oauth_state))
+    location = request.app[WECHAT].authorize_url(redirect_uri, session.oauth_state)
+    step = Step(4, "send the browser to WeChat's authorize page (a server-side 302)",
+                {"redirect_uri": redirect_uri, "scope": "snsapi_userinfo", "state": session.oauth_state},
+                {"Location": location}, True, "demo_shop/wechat.py")  # fmt: skip
+    return redirect(request, location, [step])
 
 
 @routes.get("/auth/callback")
@@ -47,6 +52,9 @@ async def auth_callback(request: web.Request) -> web.StreamResponse:
     """Steps 4–5: WeChat sends the browser back with ?code&state; the code becomes an openid here."""
     session, trace = session_of(request), list[Step]()
     code, state = request.query.get("code", ""), request.query.get("state", "")
+    trace.append(
+        Step(4, "WeChat sent the browser back", masked(dict(request.query)), None, bool(code), "demo_shop/pages.py")
+    )
     if not state or state != session.oauth_state:
         return render(request, "message.html", trace, title="Sign-in refused", text="The state does not match.")
     session.oauth_state = ""
@@ -62,7 +70,7 @@ async def auth_callback(request: web.Request) -> web.StreamResponse:
     session.avatar = profile.get("headimgurl", "")
     session.access_token, session.refresh_token = token["access_token"], token["refresh_token"]
     session.expires_at = time.time() + int(token["expires_in"])
-    return redirect(request, session.next_url)
+    return redirect(request, session.next_url, trace)
 
 
 @routes.get("/logout")
@@ -149,6 +157,9 @@ async def result(request: web.Request) -> web.StreamResponse:
     trace: Trace = []
     order = _order(request)
     outcome = request.query.get("outcome", "")
+    if outcome:
+        trace.append(Step(7, "the page's pay call answered (a hint only)", {"outcome": outcome}, None,
+                          outcome == "ok", "demo_shop/templates/checkout.html"))  # fmt: skip
     if order.status != "PAID" and outcome != "cancel":
         try:
             answer = await request.app[WECHAT].order_query(order.out_trade_no, trace)
@@ -156,6 +167,11 @@ async def result(request: web.Request) -> web.StreamResponse:
             answer = {}
         if answer.get("trade_state") == "SUCCESS":
             order.mark_paid(answer.get("transaction_id", ""), "order query")
+    elif order.status == "PAID":
+        sources = [d["source"] for d in order.deliveries]
+        why = {"status": order.status, "paid by": sources[0] if sources else "", "deliveries": len(sources)}
+        trace.append(Step(9, "no need to ask WeChat: the shop's order is already PAID", None, why, True,
+                          "demo_shop/payments.py"))  # fmt: skip
     return render(request, "result.html", trace, order=order, outcome=outcome)
 
 
@@ -166,6 +182,18 @@ async def admin(request: web.Request) -> web.StreamResponse:
     return render(
         request, "admin.html", None, orders=orders, forged=state.forged, fail_next=state.fail_next_notifications
     )
+
+
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#07c160"/>'
+    '<text x="32" y="44" font-size="34" text-anchor="middle" fill="#fff" font-family="sans-serif">¥</text></svg>'
+)
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """Browsers ask for it on every page (and the share card uses it): an SVG, not a 404 in the console."""
+    return web.Response(text=FAVICON, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
 @routes.get("/flow")
@@ -179,7 +207,7 @@ async def flow(request: web.Request) -> web.StreamResponse:
 async def code(request: web.Request) -> web.StreamResponse:
     """Training mode's "show me the code" links: the shop's own Python files, read-only."""
     name = request.match_info["name"]
-    path = SOURCE / name
-    if not name.endswith(".py") or "/" in name or not path.is_file():
+    path = SOURCE / ("templates" if name.endswith(".html") else "") / name
+    if not name.endswith((".py", ".html")) or "/" in name or name.startswith(".") or not path.is_file():
         raise web.HTTPNotFound()
     return render(request, "code.html", None, name=name, source=path.read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ from aiohttp import web
 from demo_shop.keys import SETTINGS, STATE, WECHAT
 from demo_shop.signing import decrypt_req_info, verify
 from demo_shop.trace import Step, Trace, masked
-from demo_shop.web import keep, session_of, signed_in
+from demo_shop.web import keep, redirect, session_of, signed_in
 from demo_shop.wechat import WeChatError, parse_xml, reply
 
 routes = web.RouteTableDef()
@@ -25,11 +25,14 @@ def _json(trace: Trace, body: dict[str, Any], status: int = 200) -> web.Response
 
 @routes.get("/api/jssdk-config")
 async def jssdk_config(request: web.Request) -> web.Response:
-    """Steps 1–2 (the seed's /api/Imp/WxShareHelp): a wx.config for the page URL the browser reports."""
+    """Steps 1–2 (the seed's /api/Imp/WxShareHelp): a wx.config for the page URL the browser reports.
+
+    `broken=hash` (the /broken page only) signs the URL with its #fragment, the mistake WeChat refuses."""
     trace: Trace = []
     url = request.query.get("url", "")
+    keep_fragment = request.query.get("broken") == "hash"
     try:
-        config = await request.app[WECHAT].jssdk_config(url, trace)
+        config = await request.app[WECHAT].jssdk_config(url, trace, keep_fragment=keep_fragment)
     except WeChatError as error:
         return _json(trace, {"error": str(error)}, 502)
     keep(session_of(request), trace)
@@ -53,6 +56,9 @@ async def prepay(request: web.Request) -> web.Response:
         return _json(trace, {"error": "sign in, and pay your own order"}, 403)
     if order.status != "NEW":
         return _json(trace, {"error": f"the order is {order.status}"}, 409)
+    trace.append(Step(3, "the payer's openid, from the session (signed in at steps 4–5, not here)",
+                      {"out_trade_no": order.out_trade_no}, {"openid": session.openid}, True,
+                      "demo_shop/payments.py"))  # fmt: skip
     wechat = request.app[WECHAT]
     client_ip = request.remote or "127.0.0.1"
     try:
@@ -73,9 +79,6 @@ async def notify_pay(request: web.Request) -> web.Response:
     """Step 9: WeChat's payment notification. Verify the sign and the amount; fulfil once; answer SUCCESS."""
     state, settings = request.app[STATE], request.app[SETTINGS]
     text = await request.text()
-    if state.fail_next_notifications > 0:  # training switch on /admin: make WeChat retry
-        state.fail_next_notifications -= 1
-        return web.Response(text=reply(False, "training: failing on purpose"), content_type="text/xml")
     try:
         fields = parse_xml(text)
     except Exception:  # noqa: BLE001 - whatever arrives, the answer is WeChat's FAIL
@@ -94,6 +97,9 @@ async def notify_pay(request: web.Request) -> web.Response:
             {"at": time.time(), "why": why, "out_trade_no": fields.get("out_trade_no"), "body": masked(fields)}
         )
         return web.Response(text=reply(False, "签名失败" if "sign" in why else "参数错误"), content_type="text/xml")
+    if state.fail_next_notifications > 0:  # training switch on /admin: make WeChat retry a genuine notification
+        state.fail_next_notifications -= 1
+        return web.Response(text=reply(False, "training: failing on purpose"), content_type="text/xml")
     paid_now = fields.get("result_code") == "SUCCESS" and order.mark_paid(
         fields.get("transaction_id", ""), "notification"
     )
@@ -130,16 +136,18 @@ async def refund(request: web.Request) -> web.StreamResponse:
     amount = int(str(form.get("amount") or order.total_fee - order.refunded))
     out_refund_no = f"R{order.out_trade_no}{len(order.refunds) + 1}"
     trace: Trace = []
+    # Recorded before the call: WeChat's refund notification may arrive before the refund API answers.
+    record: dict[str, Any] = {"out_refund_no": out_refund_no, "amount": amount, "notified": ""}
+    order.refunds.append(record)
     try:
         await request.app[WECHAT].refund(order.out_trade_no, out_refund_no, order.total_fee, amount, trace)
     except WeChatError as error:
+        order.refunds.remove(record)
         trace.append(Step(9, f"refund refused: {error}", None, None, False, "demo_shop/payments.py"))
     else:
         order.refunded += amount
         order.status = "REFUNDED" if order.refunded >= order.total_fee else "PARTIALLY_REFUNDED"
-        order.refunds.append({"out_refund_no": out_refund_no, "amount": amount, "notified": ""})
-    keep(session_of(request), trace)
-    return web.Response(status=303, headers={"Location": "/admin"})
+    return redirect(request, "/admin", trace, status=303)
 
 
 @routes.post("/admin/fail-next-notification")

@@ -27,9 +27,12 @@ def verify(params: Mapping[str, str], key: str) -> bool:
     return hmac.compare_digest(sign, pay_sign(params, key, sign_type))
 
 
-def jsapi_signature(ticket: str, noncestr: str, timestamp: int, url: str) -> str:
-    """Seed step 2: `wx.config`'s signature, over the page URL without its `#fragment`."""
-    plain = f"jsapi_ticket={ticket}&noncestr={noncestr}&timestamp={timestamp}&url={url.split('#', 1)[0]}"
+def jsapi_signature(ticket: str, noncestr: str, timestamp: int, url: str, *, keep_fragment: bool = False) -> str:
+    """Seed step 2: `wx.config`'s signature, over the page URL without its `#fragment`.
+
+    `keep_fragment` is only for the /broken "hash" page, which repeats the mistake on purpose."""
+    signed = url if keep_fragment else url.split("#", 1)[0]
+    plain = f"jsapi_ticket={ticket}&noncestr={noncestr}&timestamp={timestamp}&url={signed}"
     return hashlib.sha1(plain.encode()).hexdigest()  # noqa: S324 - the JS-SDK's algorithm
 
 

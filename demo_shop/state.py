@@ -74,6 +74,9 @@ class Session:
     oauth_state: str = ""
     next_url: str = "/"
     trace: list[Step] = field(default_factory=list)
+    """Every step this visitor's requests ran (the last 60), for /flow."""
+    carried: list[Step] = field(default_factory=list)
+    """Steps of a request that answered with a redirect: the next page's training panel shows them."""
 
     @property
     def signed_in(self) -> bool:

@@ -40,21 +40,28 @@ def keep(session: Session, trace: Trace) -> None:
 
 
 def render(request: web.Request, template: str, trace: Trace | None = None, **context: Any) -> web.StreamResponse:
+    """The page, its training panel showing `trace` after the steps of the redirect that led here, if any."""
     session = session_of(request)
     if trace:
         keep(session, trace)
+    shown, session.carried = [*session.carried, *(trace or [])], []
     settings = request.app[SETTINGS]
     html = (
-        request.app[TEMPLATES]
-        .get_template(template)
-        .render(session=session, trace=trace or [], settings=settings, **context)
+        request.app[TEMPLATES].get_template(template).render(session=session, trace=shown, settings=settings, **context)
     )
     return _cookie(request, web.Response(text=html, content_type="text/html", charset="utf-8"))
 
 
-def redirect(request: web.Request, location: str) -> web.StreamResponse:
-    """Server-side redirects (seed note 4): the back end sees, and logs, every URL parameter."""
-    return _cookie(request, web.Response(status=302, headers={"Location": location}))
+def redirect(request: web.Request, location: str, trace: Trace | None = None, status: int = 302) -> web.StreamResponse:
+    """Server-side redirects (seed note 4): the back end sees, and logs, every URL parameter.
+
+    The steps in `trace` are kept for /flow and shown on the page the browser lands on."""
+    if trace:
+        session = session_of(request)
+        keep(session, trace)
+        session.carried.extend(trace)
+        del session.carried[:-20]
+    return _cookie(request, web.Response(status=status, headers={"Location": location}))
 
 
 async def signed_in(request: web.Request, trace: Trace) -> Session | None:

@@ -128,13 +128,15 @@ class WeChat:
         """The page reported `config:invalid signature`: the next signature fetches a new ticket."""
         self._ticket = None
 
-    async def jssdk_config(self, url: str, trace: Trace) -> dict[str, Any]:
-        """Steps 1–2 (the seed's /api/Imp/WxShareHelp): sign the page URL without `#`."""
+    async def jssdk_config(self, url: str, trace: Trace, *, keep_fragment: bool = False) -> dict[str, Any]:
+        """Steps 1–2 (the seed's /api/Imp/WxShareHelp): sign the page URL without `#`.
+
+        `keep_fragment` signs the URL as given, `#…` included: only the /broken "hash" page asks for that."""
         ticket = await self.jsapi_ticket(trace)
-        page = url.split("#", 1)[0]
+        page = url if keep_fragment else url.split("#", 1)[0]
         timestamp, noncestr = int(time.time()), nonce()
         config: dict[str, Any] = {"appId": self.settings.appid, "timestamp": timestamp, "nonceStr": noncestr}
-        config["signature"] = jsapi_signature(ticket, noncestr, timestamp, page)
+        config["signature"] = jsapi_signature(ticket, noncestr, timestamp, page, keep_fragment=keep_fragment)
         trace.append(Step(1, "sign wx.config for the page", {"url": page}, masked(config), True, "demo_shop/wechat.py"))
         return config
 

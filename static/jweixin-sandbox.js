@@ -45,6 +45,8 @@
   var ua = navigator.userAgent.toLowerCase();
   var inWeChat = ua.indexOf("micromessenger") !== -1;
   var android = ua.indexOf("android") !== -1;
+  var ios = ua.indexOf("iphone") !== -1 || ua.indexOf("ipad") !== -1;
+  var pageTitle = document.title; // what the onMenuShare* APIs share without a title (read once, as jweixin does)
   var version = (ua.match(/micromessenger\/(\d+\.\d+\.\d+)/) || ua.match(/micromessenger\/(\d+\.\d+)/) || [])[1] || "";
 
   var settings = {};
@@ -156,44 +158,94 @@
     };
   }
 
-  function simple(bridgeName, argsOf) {
+  /** An API that is one bridge call; `after` is jweixin's rewrite of the client's answer, if it has one. */
+  function simple(bridgeName, argsOf, after) {
     return function (opts) {
       opts = opts || {};
+      if (after) opts._complete = after;
       call(bridgeName, argsOf ? argsOf(opts) : {}, opts);
     };
   }
 
-  function share(bridgeName) {
+  /** An API that listens for the client (onVoiceRecordEnd…): the handlers get each event as a result. */
+  function listener(bridgeName) {
+    return function (handlers) {
+      listen(bridgeName, handlers || {});
+    };
+  }
+
+  /** jweixin compares loosely: 0, "0", false and "" all hide the progress tips. */
+  function tips(o) {
+    return o.isShowProgressTips == 0 ? 0 : 1;
+  }
+
+  function share(bridgeName, withDesc) {
     return simple(bridgeName, function (o) {
-      return { title: o.title, desc: o.desc, link: o.link, imgUrl: o.imgUrl };
+      var card = { title: o.title, link: o.link, imgUrl: o.imgUrl };
+      if (withDesc) card.desc = o.desc; // updateTimelineShareData sends no desc
+      return card;
     });
   }
 
-  function menuShare(bridgeName, sendName, withDesc) {
+  /** The card the legacy onMenuShare* APIs send; only timeline and app message carry type and data_url. */
+  function shareCard(o, desc, withType) {
+    var card = { title: o.title || pageTitle, desc: desc, img_url: o.imgUrl || "", link: o.link || location.href };
+    if (withType) {
+      card.type = o.type || "link";
+      card.data_url = o.dataUrl || "";
+    }
+    return card;
+  }
+
+  function menuShare(bridgeName, sendName, cardOf) {
     return function (opts) {
       opts = opts || {};
       listen(
         TO_BRIDGE[bridgeName],
         {
-          complete: function () {
-            call(
-              sendName,
-              {
-                title: opts.title || document.title,
-                desc: withDesc ? opts.desc || "" : opts.title || document.title,
-                img_url: opts.imgUrl || "",
-                link: opts.link || location.href,
-                type: opts.type || "link",
-                data_url: opts.dataUrl || "",
-              },
-              opts
-            );
+          complete: function (res) {
+            // like jweixin, a share to favourites from the menu calls none of the page's callbacks
+            var favorite = bridgeName === "onMenuShareAppMessage" && res.scene === "favorite";
+            call(sendName, cardOf(opts), favorite ? undefined : opts);
           },
         },
         opts
       );
     };
   }
+
+  function payArgs(o) {
+    return {
+      timeStamp: o.timestamp + "",
+      nonceStr: o.nonceStr,
+      package: o.package,
+      paySign: o.paySign,
+      signType: o.signType || "SHA1",
+    };
+  }
+
+  /** launchMiniProgram's path as jweixin sends it: "pages/a?x=1" becomes "pages/a.html?x=1". */
+  function miniProgramPath(path) {
+    if (typeof path !== "string" || path.length === 0) return undefined;
+    var parts = path.split("?");
+    return parts[0] + ".html" + (parts[1] !== undefined ? "?" + parts[1] : "");
+  }
+
+  function miniProgramApi(name, argOf) {
+    return function (opts) {
+      opts = opts || {};
+      whenBridge(function () {
+        call("invokeMiniProgramAPI", { name: name, arg: argOf(opts) }, opts);
+      });
+    };
+  }
+
+  function withUrl(o) {
+    return { url: o.url };
+  }
+
+  var localImgBusy = false;
+  var localImgWaiting = [];
 
   var wx = {
     __wechatSandbox: true,
@@ -218,6 +270,9 @@
           });
           return;
         }
+        // Like jweixin, this answer runs the wx.ready queue as it is now, including handlers added until the
+        // answer comes: a second wx.config before the first answer runs the same handlers a second time.
+        var queue = completes;
         call(
           "preVerifyJSAPI",
           { verifyJsApiList: toBridge(settings.jsApiList), verifyOpenTagList: toBridge(settings.openTagList) },
@@ -231,11 +286,8 @@
               else state.value = -1;
             },
             complete: function () {
-              var queued = completes;
+              for (var i = 0, n = queue.length; i < n; i++) queue[i]();
               completes = [];
-              queued.forEach(function (fn) {
-                fn();
-              });
             },
           }
         );
@@ -274,21 +326,11 @@
           }
         });
       };
-      call("checkJsApi", { jsApiList: toBridge((opts.jsApiList || []).slice()) }, opts);
+      call("checkJsApi", { jsApiList: toBridge(opts.jsApiList) }, opts); // renames in place, as jweixin does
     },
     chooseWXPay: function (opts) {
       opts = opts || {};
-      call(
-        "getBrandWCPayRequest",
-        {
-          timeStamp: opts.timestamp + "",
-          nonceStr: opts.nonceStr,
-          package: opts.package,
-          paySign: opts.paySign,
-          signType: opts.signType || "SHA1",
-        },
-        opts
-      );
+      call("getBrandWCPayRequest", payArgs(opts), opts);
     },
     getNetworkType: function (opts) {
       opts = opts || {};
@@ -306,13 +348,45 @@
       };
       call("getNetworkType", {}, opts);
     },
-    updateAppMessageShareData: share("updateAppMessageShareData"),
-    updateTimelineShareData: share("updateTimelineShareData"),
-    onMenuShareTimeline: menuShare("onMenuShareTimeline", "shareTimeline", false),
-    onMenuShareAppMessage: menuShare("onMenuShareAppMessage", "sendAppMessage", true),
-    onMenuShareQQ: menuShare("onMenuShareQQ", "shareQQ", true),
-    onMenuShareWeibo: menuShare("onMenuShareWeibo", "shareWeiboApp", true),
-    onMenuShareQZone: menuShare("onMenuShareQZone", "shareQZone", true),
+    updateAppMessageShareData: share("updateAppMessageShareData", true),
+    updateTimelineShareData: share("updateTimelineShareData", false),
+    onMenuShareTimeline: menuShare("onMenuShareTimeline", "shareTimeline", function (o) {
+      return shareCard(o, o.title || pageTitle, true);
+    }),
+    onMenuShareAppMessage: menuShare("onMenuShareAppMessage", "sendAppMessage", function (o) {
+      return shareCard(o, o.desc || "", true);
+    }),
+    onMenuShareQQ: menuShare("onMenuShareQQ", "shareQQ", function (o) {
+      return shareCard(o, o.desc || "", false);
+    }),
+    onMenuShareWeibo: menuShare("onMenuShareWeibo", "shareWeiboApp", function (o) {
+      return shareCard(o, o.desc || "", false);
+    }),
+    onMenuShareQZone: menuShare("onMenuShareQZone", "shareQZone", function (o) {
+      return shareCard(o, o.desc || "", false);
+    }),
+    startRecord: simple("startRecord"),
+    stopRecord: simple("stopRecord"),
+    onVoiceRecordEnd: listener("onVoiceRecordEnd"),
+    playVoice: simple("playVoice", function (o) {
+      return { localId: o.localId };
+    }),
+    pauseVoice: simple("pauseVoice", function (o) {
+      return { localId: o.localId };
+    }),
+    stopVoice: simple("stopVoice", function (o) {
+      return { localId: o.localId };
+    }),
+    onVoicePlayEnd: listener("onVoicePlayEnd"),
+    uploadVoice: simple("uploadVoice", function (o) {
+      return { localId: o.localId, isShowProgressTips: tips(o) };
+    }),
+    downloadVoice: simple("downloadVoice", function (o) {
+      return { serverId: o.serverId, isShowProgressTips: tips(o) };
+    }),
+    translateVoice: simple("translateVoice", function (o) {
+      return { localId: o.localId, isShowProgressTips: tips(o) };
+    }),
     closeWindow: simple("closeWindow"),
     hideOptionMenu: simple("hideOptionMenu"),
     showOptionMenu: simple("showOptionMenu"),
@@ -324,34 +398,171 @@
     }),
     hideAllNonBaseMenuItem: simple("hideAllNonBaseMenuItem"),
     showAllNonBaseMenuItem: simple("showAllNonBaseMenuItem"),
-    chooseImage: simple("chooseImage", function (o) {
-      return { scene: "1|2", count: o.count || 9, sizeType: o.sizeType || ["original", "compressed"], sourceType: o.sourceType || ["album", "camera"] };
-    }),
+    chooseImage: simple(
+      "chooseImage",
+      function (o) {
+        return { scene: "1|2", count: o.count || 9, sizeType: o.sizeType || ["original", "compressed"], sourceType: o.sourceType || ["album", "camera"] };
+      },
+      function (res) {
+        if (!android || !res.localIds) return; // the Android client answers a JSON string
+        try {
+          res.localIds = JSON.parse(res.localIds);
+        } catch (error) {
+          // left as the client gave it, as jweixin does
+        }
+      }
+    ),
     previewImage: simple("imagePreview", function (o) {
       return { current: o.current, urls: o.urls };
     }),
     uploadImage: simple("uploadImage", function (o) {
-      return { localId: o.localId, isShowProgressTips: o.isShowProgressTips === 0 ? 0 : 1 };
+      return { localId: o.localId, isShowProgressTips: tips(o) };
     }),
     downloadImage: simple("downloadImage", function (o) {
-      return { serverId: o.serverId, isShowProgressTips: o.isShowProgressTips === 0 ? 0 : 1 };
+      return { serverId: o.serverId, isShowProgressTips: tips(o) };
     }),
-    getLocalImgData: simple("getLocalImgData", function (o) {
-      return { localId: o.localId };
-    }),
-    getLocation: simple("geoLocation", function (o) {
-      return { type: o.type || "wgs84" };
-    }),
+    getLocalImgData: function (opts) {
+      opts = opts || {};
+      if (localImgBusy) return void localImgWaiting.push(opts); // jweixin asks the client one image at a time
+      localImgBusy = true;
+      opts._complete = function () {
+        localImgBusy = false;
+        if (localImgWaiting.length > 0) wx.getLocalImgData(localImgWaiting.shift());
+      };
+      call("getLocalImgData", { localId: opts.localId }, opts);
+    },
+    getLocation: simple(
+      "geoLocation",
+      function (o) {
+        return { type: o.type || "wgs84" };
+      },
+      function (res) {
+        delete res.type;
+      }
+    ),
     openLocation: simple("openLocation", function (o) {
       return { latitude: o.latitude, longitude: o.longitude, name: o.name || "", address: o.address || "", scale: o.scale || 28, infoUrl: o.infoUrl || "" };
     }),
-    scanQRCode: simple("scanQRCode", function (o) {
-      return { needResult: o.needResult || 0, scanType: o.scanType || ["qrCode", "barCode"] };
+    scanQRCode: simple(
+      "scanQRCode",
+      function (o) {
+        return { needResult: o.needResult || 0, scanType: o.scanType || ["qrCode", "barCode"] };
+      },
+      function (res) {
+        if (!ios || !res.resultStr) return; // the iOS client wraps the result in JSON
+        var parsed = JSON.parse(res.resultStr);
+        res.resultStr = parsed && parsed.scan_code && parsed.scan_code.scan_result;
+      }
+    ),
+    openAddress: simple("editAddress", null, function (res) {
+      res.postalCode = res.addressPostalCode;
+      delete res.addressPostalCode;
+      res.provinceName = res.proviceFirstStageName; // sic: the client's field name
+      delete res.proviceFirstStageName;
+      res.cityName = res.addressCitySecondStageName;
+      delete res.addressCitySecondStageName;
+      res.countryName = res.addressCountiesThirdStageName;
+      delete res.addressCountiesThirdStageName;
+      res.detailInfo = res.addressDetailInfo;
+      delete res.addressDetailInfo;
     }),
-    openAddress: simple("editAddress"),
+    openProductSpecificView: simple("openProductViewWithPid", function (o) {
+      return { pid: o.productId, view_type: o.viewType || 0, ext_info: o.extInfo };
+    }),
+    addCard: simple(
+      "batchAddCard",
+      function (o) {
+        return {
+          card_list: (o.cardList || []).map(function (card) {
+            return { card_id: card.cardId, card_ext: card.cardExt };
+          }),
+        };
+      },
+      function (res) {
+        if (!res.card_list) return;
+        var cards = JSON.parse(res.card_list);
+        cards.forEach(function (card) {
+          card.cardId = card.card_id;
+          card.cardExt = card.card_ext;
+          card.isSuccess = !!card.is_succ;
+          delete card.card_id;
+          delete card.card_ext;
+          delete card.is_succ;
+        });
+        res.cardList = cards;
+        delete res.card_list;
+      }
+    ),
+    chooseCard: simple(
+      "chooseCard",
+      function (o) {
+        return {
+          app_id: settings.appId,
+          location_id: o.shopId || "",
+          sign_type: o.signType || "SHA1",
+          card_id: o.cardId || "",
+          card_type: o.cardType || "",
+          card_sign: o.cardSign,
+          time_stamp: o.timestamp + "",
+          nonce_str: o.nonceStr,
+        };
+      },
+      function (res) {
+        res.cardList = res.choose_card_info;
+        delete res.choose_card_info;
+      }
+    ),
+    openCard: simple("batchViewCard", function (o) {
+      return {
+        card_list: (o.cardList || []).map(function (card) {
+          return { card_id: card.cardId, code: card.code };
+        }),
+      };
+    }),
+    consumeAndShareCard: simple("consumedShareCard", function (o) {
+      return { consumedCardId: o.cardId, consumedCode: o.code };
+    }),
+    openEnterpriseRedPacket: simple("getRecevieBizHongBaoRequest", payArgs),
+    startSearchBeacons: simple("startMonitoringBeacons", function (o) {
+      return { ticket: o.ticket };
+    }),
+    stopSearchBeacons: simple("stopMonitoringBeacons"),
+    onSearchBeacons: listener("onBeaconsInRange"),
+    openEnterpriseChat: simple("openEnterpriseChat", function (o) {
+      return { useridlist: o.userIds, chatname: o.groupName };
+    }),
+    launchMiniProgram: simple("launchMiniProgram", function (o) {
+      return { targetAppId: o.targetAppId, path: miniProgramPath(o.path), envVersion: o.envVersion };
+    }),
+    openBusinessView: simple(
+      "openBusinessView",
+      function (o) {
+        return { businessType: o.businessType, queryString: o.queryString || "", envVersion: o.envVersion };
+      },
+      function (res) {
+        if (!android || !res.extraData) return; // the Android client answers a JSON string
+        try {
+          res.extraData = JSON.parse(res.extraData);
+        } catch (error) {
+          res.extraData = {};
+        }
+      }
+    ),
     miniProgram: {
+      navigateBack: miniProgramApi("navigateBack", function (o) {
+        return { delta: o.delta || 1 };
+      }),
+      navigateTo: miniProgramApi("navigateTo", withUrl),
+      redirectTo: miniProgramApi("redirectTo", withUrl),
+      switchTab: miniProgramApi("switchTab", withUrl),
+      reLaunch: miniProgramApi("reLaunch", withUrl),
+      postMessage: miniProgramApi("postMessage", function (o) {
+        return o.data || {};
+      }),
       getEnv: function (callback) {
-        callback({ miniprogram: global.__wxjs_environment === "miniprogram" });
+        whenBridge(function () {
+          callback({ miniprogram: global.__wxjs_environment === "miniprogram" });
+        });
       },
     },
   };

@@ -67,6 +67,13 @@
     }
   }
 
+  /** The client's answer in a reply; a reply without one (a sandbox error) is a failure, never an empty ok. */
+  function resultOf(reply, failure) {
+    if (reply && reply.result) return reply.result;
+    console.error(PREFIX + " the sandbox answered without a result, so the page gets " + failure + ": " + JSON.stringify(reply));
+    return { err_msg: failure };
+  }
+
   function unreachable(name, callback) {
     return function (error) {
       console.error(PREFIX + " " + name + ": the sandbox at " + base + " did not answer (" + error + ")");
@@ -100,7 +107,7 @@
       ".msg{min-height:20px;color:#fa5151;font-size:13px;text-align:center;margin-top:6px}",
       ".pay{display:block;width:100%;border:0;border-radius:8px;padding:12px;font-size:17px;background:#07c160;color:#fff;margin-top:8px;cursor:pointer}",
       ".dialog{background:#fff;border-radius:12px;margin:auto;width:300px;text-align:center;pointer-events:auto}",
-      ".dialog p{padding:28px 20px;margin:0;font-size:16px;line-height:1.5}",
+      ".dialog p{padding:28px 20px;margin:0;font-size:16px;line-height:1.5;overflow-wrap:anywhere}",
       ".dialog button{border:0;border-top:1px solid #e5e5e5;width:100%;padding:14px;background:none;color:#576b95;font-size:17px;cursor:pointer}",
       ".center{align-items:center}",
       ".toast{position:fixed;left:50%;top:40%;transform:translateX(-50%);background:rgba(17,17,17,.8);color:#fff;padding:12px 18px;border-radius:8px;font-size:14px}",
@@ -194,7 +201,7 @@
       mask.remove();
       explain(reply.diagnostics);
       if (reply.alert) showAlert(reply.alert);
-      answer(callback, reply.result);
+      answer(callback, resultOf(reply, "get_brand_wcpay_request:fail"));
     }
     confirm.onclick = function () {
       if (busy) return;
@@ -220,6 +227,8 @@
       if (event.key === "Enter") confirm.onclick();
     });
     close.onclick = function () {
+      if (busy) return; // a second tap, or a tap while the payment is confirming: the page gets one answer
+      busy = true;
       post("sheet/" + sheet.sheet_id + "/cancel", {}).then(finish, function () {
         mask.remove();
         answer(callback, { err_msg: "get_brand_wcpay_request:cancel" });
@@ -233,7 +242,7 @@
       explain(reply.diagnostics);
       if (reply.sheet) return renderSheet(reply.sheet, callback);
       if (reply.alert) showAlert(reply.alert);
-      answer(callback, reply.result);
+      answer(callback, resultOf(reply, "get_brand_wcpay_request:fail"));
     }, unreachable("getBrandWCPayRequest", callback));
   }
 
@@ -246,7 +255,7 @@
     post("invoke", body).then(function (reply) {
       if (name === "preVerifyJSAPI") configAnswers += 1;
       explain(reply.diagnostics);
-      var result = reply.result || { err_msg: name + ":fail" };
+      var result = resultOf(reply, name + ":fail");
       if (name === "checkJsApi" && android && result.checkResult) {
         result.checkResult = JSON.stringify(result.checkResult); // the Android client answers a JSON string
       }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,14 @@ SHARE_APIS = frozenset(
     {"updateAppMessageShareData", "updateTimelineShareData", "shareTimeline", "sendAppMessage", "shareQQ",
      "shareWeiboApp", "shareQZone"}
 )  # fmt: skip
+MENU_SHARE_OF = {
+    "shareTimeline": "menu:share:timeline",
+    "sendAppMessage": "menu:share:appmessage",
+    "shareQQ": "menu:share:qq",
+    "shareWeiboApp": "menu:share:weiboApp",
+    "shareQZone": "menu:share:QZone",
+}
+"""The legacy onMenuShare* APIs: jsApiList grants the menu event, then jweixin invokes the send name (§C.8)."""
 WITHOUT_PERMISSION = frozenset({"preVerifyJSAPI", "checkJsApi", "getNetworkType", "closeWindow"})
 """Bridge calls the client answers whatever the page's jsApiList says."""
 KNOWN_APIS = frozenset(
@@ -116,6 +125,12 @@ def verify_config(
     ))  # fmt: skip
 
 
+def _sha1_exact(ticket: str, nonce: str, timestamp: str, url: str) -> str:
+    """The signature over `url` exactly as given: signing.jsapi_signature drops a #fragment, as WeChat does."""
+    plain = f"jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url}"
+    return hashlib.sha1(plain.encode()).hexdigest()  # noqa: S324 - WeChat's algorithm
+
+
 def _mask(ticket: str) -> str:
     return f"{ticket[:6]}…{ticket[-4:]}"
 
@@ -142,7 +157,7 @@ def signature_diagnostics(
         f"and the jsapi_ticket {_mask(current)} (issued to {account.appid}); the string to sign is "
         f"{expected!r}, whose sha1 is {signing.jsapi_signature(current, nonce, timestamp, url)}."
     ]
-    if "#" in href and signing.jsapi_signature(current, nonce, timestamp, href) == signature:
+    if "#" in href and _sha1_exact(current, nonce, timestamp, href) == signature:
         lines.append("It was signed with the #fragment in the URL: sign location.href.split('#')[0].")
     if signing.jsapi_signature(current, nonce, timestamp, quote(url, safe="")) == signature:
         lines.append("It was signed with an URL-encoded URL: sign the URL as it is, not encoded.")
@@ -166,19 +181,32 @@ class Page:
     created_at: float
 
 
-def permission(page: Page | None, bridge_name: str, args: Mapping[str, Any]) -> Verdict | None:
-    """A refusal when a jweixin call lacks permission; None when the call may go ahead."""
-    if "verifyAppId" not in args or bridge_name in WITHOUT_PERMISSION:
+def permission(
+    page: Page | None, bridge_name: str, args: Mapping[str, Any], config_answers: int | None = None
+) -> Verdict | None:
+    """A refusal when a jweixin call lacks permission; None when the call may go ahead.
+
+    `config_answers` is how many preVerifyJSAPI answers the page had received when it made the call (None when
+    the bridge did not say): 0 means the page called before its wx.config was answered, as WeChat's own client
+    sees it however fast the sandbox verified."""
+    # jweixin adds verifySignType to every call; verifyAppId only once wx.config gave it an appId
+    configured = "verifyAppId" in args
+    if not (configured or "verifySignType" in args) or bridge_name in WITHOUT_PERMISSION:
         return None  # raw WeixinJSBridge calls (e.g. getBrandWCPayRequest) need no wx.config
     name = js_name(bridge_name)
-    if page is None or page.state != "ok":
-        why = "wx.config has not passed on this page" if page else "wx.config was never called on this page"
+    if page is None or page.state != "ok" or config_answers == 0:
+        if page is None and not configured:
+            why = "wx.config was never called on this page"
+        elif page is None or page.state == "ok":
+            why = "wx.config was still being verified (the call did not wait for wx.ready)"
+        else:
+            why = "wx.config failed on this page (see its error above)"
         return Verdict(
             {"errMsg": f"{name}:fail, the permission value is offline verifying"},
             ok=False,
             diagnostics=[f"{name} was called but {why}: call it inside wx.ready, after a successful wx.config"],
         )
-    if bridge_name not in page.api_list:
+    if MENU_SHARE_OF.get(bridge_name, bridge_name) not in page.api_list:
         return Verdict(
             {"errMsg": f"{name}:permission denied"},
             ok=False,

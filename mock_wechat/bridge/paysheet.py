@@ -93,28 +93,41 @@ def check_order(order: Order | None, appid: str, now: float) -> Order:
 def check_pay_sign(args: Mapping[str, Any], key: str, answer_sign: str, other_appids: Sequence[str]) -> list[str]:
     """paySign over appId, timeStamp, nonceStr, package, signType with the merchant key."""
     sign_type = str(args.get("signType"))
+    pay_sign = args.get("paySign")
     signed = {k: str(args[k]) for k in SIGNED}
-    if sign_type in signing.SIGN_TYPES and signing.v2_sign(signed, key, sign_type) == args.get("paySign"):
+    if sign_type in signing.SIGN_TYPES and signing.v2_sign(signed, key, sign_type) == pay_sign:
         return []
-    lines = [
-        f"paySign {args.get('paySign')!r} does not verify. The string the sandbox signed (key masked): "
-        f"{signing.v2_string_to_sign(signed, key[:4] + '…' + key[-4:])} with {sign_type}."
-    ]
+    plain = signing.v2_string_to_sign(signed, key[:4] + "…" + key[-4:])
+    if sign_type in signing.SIGN_TYPES:
+        lines = [f"paySign {pay_sign!r} does not verify. The string the sandbox signed (key masked): {plain}"]
+        lines[0] += f" with {sign_type}."
+    else:
+        lines = [
+            f"paySign {pay_sign!r} cannot verify: signType {sign_type!r} is not {' or '.join(signing.SIGN_TYPES)}. "
+            f"The string to sign (key masked): {plain}."
+        ]
     for other in signing.SIGN_TYPES:
-        if other != sign_type and signing.v2_sign(signed, key, other) == args.get("paySign"):
-            lines.append(f"It verifies with {other}: signType must name the algorithm paySign was made with.")
-    if answer_sign and args.get("paySign") == answer_sign:
+        if other != sign_type and signing.v2_sign(signed, key, other) == pay_sign:
+            lines.append(
+                f"It verifies with {other} (over these same fields, signType={sign_type}): signType must name the "
+                "algorithm paySign was made with."
+            )
+        if other != sign_type and signing.v2_sign({**signed, "signType": other}, key, other) == pay_sign:
+            lines.append(
+                f"paySign is valid for signType {other}, but the call sent signType {sign_type!r}: pass the signType "
+                f"the back end signed with (wx.chooseWXPay({{..., signType: '{other}'}}))."
+            )
+    if answer_sign and pay_sign == answer_sign:
         lines.append(
             "paySign is the `sign` of the unifiedorder answer: paySign must be computed anew over "
             "appId, timeStamp, nonceStr, package and signType."
         )
+    source = "the page's wx.config appId" if "verifyAppId" in args else "the appId passed to getBrandWCPayRequest"
+    advice = "jweixin sends the wx.config appId, so sign with that one" if "verifyAppId" in args else "sign with it"
     for appid in other_appids:
         for candidate in signing.SIGN_TYPES:
-            if signing.v2_sign({**signed, "appId": appid}, key, candidate) == args.get("paySign"):
-                lines.append(
-                    f"It was signed with appId {appid}, but the page's wx.config appId is {signed['appId']}: "
-                    "jweixin sends the wx.config appId, so sign with that one."
-                )
+            if signing.v2_sign({**signed, "appId": appid}, key, candidate) == pay_sign:
+                lines.append(f"It was signed with appId {appid}, but {source} is {signed['appId']}: {advice}.")
     raise SheetRefused("支付验证签名失败", "get_brand_wcpay_request:fail_invalid signature", lines)
 
 
@@ -139,7 +152,8 @@ def check_directory(url: str, merchant: Merchant) -> None:
         ):
             continue
         reg_path = urlsplit(registered).path or "/"
-        if reg_path == "/" or directory_of(registered) == directory:
+        # the origins are equal: compare paths only (`host:443` and `host` are the same netloc for https)
+        if reg_path == "/" or urlsplit(directory_of(registered)).path == urlsplit(directory).path:
             return
     nearest = difflib.get_close_matches(directory, merchant.pay_directories, n=1, cutoff=0.0)
     raise SheetRefused(

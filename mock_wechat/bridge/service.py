@@ -24,6 +24,10 @@ KEEP = 86_400
 WRONG_PIN = "支付密码错误，请重试"
 
 
+class SheetNotOpen(errors.InvalidArgs):
+    """Confirm or cancel of a pay sheet that is not open (closed already, or unknown after a reset)."""
+
+
 class BridgeService:
     """What WeChat's client decides for the calls a page makes through WeixinJSBridge."""
 
@@ -65,9 +69,11 @@ class BridgeService:
 
     # -- other APIs ---------------------------------------------------------------------------------
 
-    def invoke(self, page_id: str, href: str, name: str, args: Mapping[str, Any]) -> Verdict:
+    def invoke(
+        self, page_id: str, href: str, name: str, args: Mapping[str, Any], config_answers: int | None = None
+    ) -> Verdict:
         page = self.pages.get(page_id)
-        refusal = jsapi.permission(page, name, args)
+        refusal = jsapi.permission(page, name, args, config_answers)
         if refusal is not None:
             return refusal
         if name == "getNetworkType":
@@ -171,8 +177,13 @@ class BridgeService:
 
     def _open(self, sheet_id: str) -> Sheet:
         sheet = self.sheets.get(sheet_id)
-        if sheet is None or sheet.status != "open":
-            raise errors.InvalidArgs(f"pay sheet {sheet_id!r} is not open")
+        if sheet is None:
+            raise SheetNotOpen(
+                f"pay sheet {sheet_id!r} is not open: the sandbox does not know it (was it reset or restarted "
+                "without its data while the sheet was open?)"
+            )
+        if sheet.status != "open":
+            raise SheetNotOpen(f"pay sheet {sheet_id!r} is not open: it was already {sheet.status}")
         return sheet
 
     def _close(self, sheet: Sheet, status: str) -> None:

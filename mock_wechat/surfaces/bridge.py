@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from mock_wechat.bridge.jsapi import Verdict
 from mock_wechat.bridge.paysheet import SheetRefused
+from mock_wechat.bridge.service import SheetNotOpen
 from mock_wechat.config import WeChatConfig
 from mock_wechat.domains import is_loopback, parse_origin
 from mock_wechat.keys import BRIDGE, NOTES, current_config
@@ -16,6 +19,30 @@ from mock_wechat.pay.orders import Outcome
 
 routes = web.RouteTableDef()
 PREFIX = "/_sandbox/bridge/"
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+class BadBody(Exception):
+    """A request body wechat-bridge.js never sends: the caller's bug, answered 400 with the reason."""
+
+
+def bridge_errors(handler: Handler) -> Handler:
+    """A bad body answers 400 with its reason; a sheet that is not open answers the page's payment `fail`."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except BadBody as exc:
+            request[NOTES].append(f"bad request body: {exc}")
+            return web.json_response({"error": str(exc)}, status=400)
+        except SheetNotOpen as exc:  # the page's sheet outlived it: the payment fails, never looks paid
+            request[NOTES].append(exc.diagnostic)
+            body = {"result": {"err_msg": "get_brand_wcpay_request:fail"}, "diagnostics": [exc.diagnostic]}
+            return web.json_response(body, status=404)
+
+    return wrapped
 
 
 def trusted_origins(config: WeChatConfig) -> frozenset[str]:
@@ -58,11 +85,26 @@ async def preflight(request: web.Request) -> web.Response:
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.read() or b"{}")
-    except ValueError:
-        body = None
+    except ValueError as exc:
+        raise BadBody(f"expected a JSON object, got invalid JSON ({exc})") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"error":"expected a JSON object"}', content_type="application/json")
+        raise BadBody(f"expected a JSON object, got {type(body).__name__}")
     return body
+
+
+def _args(body: dict[str, Any]) -> dict[str, Any]:
+    args = body.get("args")
+    if args is None:
+        return {}
+    if not isinstance(args, dict):
+        raise BadBody(f"args must be a JSON object (the bridge call's arguments), got {type(args).__name__}")
+    return args
+
+
+def _config_answers(body: dict[str, Any]) -> int | None:
+    """How many wx.config answers the page had when it called (sent by wechat-bridge.js), or None."""
+    value = body.get("config_answers")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _answer(request: web.Request, payload: dict[str, Any], diagnostics: list[str]) -> web.Response:
@@ -75,33 +117,37 @@ def _verdict(request: web.Request, verdict: Verdict) -> web.Response:
 
 
 @routes.post(PREFIX + "invoke")
+@bridge_errors
 async def invoke(request: web.Request) -> web.Response:
     body = await _body(request)
-    name, args = str(body.get("name", "")), body.get("args") or {}
+    name, args = str(body.get("name", "")), _args(body)
     page_id, href = str(body.get("page_id", "")), str(body.get("href", ""))
     bridge = request.app[BRIDGE]
     request[NOTES].append(f"{name} from {href}")
     if name == "preVerifyJSAPI":
         return _verdict(request, bridge.preverify(page_id, href, args))
-    return _verdict(request, bridge.invoke(page_id, href, name, args))
+    return _verdict(request, bridge.invoke(page_id, href, name, args, _config_answers(body)))
 
 
 @routes.post(PREFIX + "sheet/open")
+@bridge_errors
 async def open_sheet(request: web.Request) -> web.Response:
     body = await _body(request)
-    args = body.get("args") or {}
+    args = _args(body)
     bridge = request.app[BRIDGE]
-    refusal = bridge.invoke(str(body.get("page_id", "")), str(body.get("href", "")), "getBrandWCPayRequest", args)
+    page_id, href = str(body.get("page_id", "")), str(body.get("href", ""))
+    refusal = bridge.invoke(page_id, href, "getBrandWCPayRequest", args, _config_answers(body))
     if not refusal.ok:
         return _verdict(request, refusal)
     try:
-        _, info, notes = bridge.open_sheet(str(body.get("page_id", "")), str(body.get("href", "")), args)
+        _, info, notes = bridge.open_sheet(page_id, href, args)
     except SheetRefused as refused:
         return _answer(request, {"result": {"err_msg": refused.err_msg}, "alert": refused.text}, refused.diagnostics)
     return _answer(request, {"sheet": info}, notes)
 
 
 @routes.post(PREFIX + "sheet/{sheet_id}/confirm")
+@bridge_errors
 async def confirm(request: web.Request) -> web.Response:
     body = await _body(request)
     try:
@@ -114,7 +160,9 @@ async def confirm(request: web.Request) -> web.Response:
 
 
 @routes.post(PREFIX + "sheet/{sheet_id}/cancel")
+@bridge_errors
 async def cancel(request: web.Request) -> web.Response:
+    await _body(request)
     return _answer(request, request.app[BRIDGE].cancel(request.match_info["sheet_id"]), [])
 
 
