@@ -64,9 +64,12 @@ def _pins(sandbox: WeChatSandbox) -> dict[str, str]:
     return {str(u["id"]): str(u["pin"]) for u in sandbox.config["users"]}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def wechat_browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
-    """pytest-playwright's `browser` when it is installed, else a headless Chromium of our own."""
+    """pytest-playwright's `browser` when it is installed, else a headless Chromium of our own.
+
+    Ours lives for one test module: Playwright's sync API keeps an event loop running in the test thread, and
+    asyncio tests in other modules need that thread free."""
     if request.config.pluginmanager.hasplugin("playwright"):
         yield request.getfixturevalue("browser")
         return

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Route
 from wechatpy.pay import WeChatPay
 
 from sandbox import defaults
+from sandbox.playwright import context_options
 from tests.conftest import APPID, SECRET
 from tests.e2e.conftest import LiveServer
 
@@ -158,8 +159,12 @@ class WeChatPage:
 
 
 @pytest.fixture
-def wechat_page(browser: Browser) -> Iterator[WeChatPage]:
-    context = browser.new_context(user_agent=WECHAT_UA, viewport={"width": 390, "height": 844}, locale="zh-CN")
+def phone(browser: Browser) -> Iterator[WeChatPage]:
+    """A WeChat-like page (the plugin's user agent and viewport) whose console is recorded.
+
+    The bridge itself comes from each page's <script> tag here, since these tests check the tag too; the
+    plugin's `wechat_page` (see test_bridge_smoke.py) injects it instead."""
+    context = browser.new_context(**context_options("android"))
     context.set_default_timeout(10_000)
 
     def beacon(route: Route) -> None:

@@ -43,9 +43,9 @@ def serve(shop: Shop, sandbox_url: str, path: str, script: str, sdk: str = "offi
     return f"{shop.url}{path}"
 
 
-def config_result(wechat_page: WeChatPage) -> list[str]:
+def config_result(phone: WeChatPage) -> list[str]:
     """window.log once wx.ready ran (after wx.error, if config failed)."""
-    page = wechat_page.page
+    page = phone.page
     page.wait_for_function("window.log.indexOf('ready') !== -1")
     return list(page.evaluate("window.log"))
 
@@ -53,26 +53,24 @@ def config_result(wechat_page: WeChatPage) -> list[str]:
 # -- a correct signature -----------------------------------------------------------------------------
 
 
-def test_correct_signature_runs_ready_without_error(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
-) -> None:
+def test_correct_signature_runs_ready_without_error(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/config/ok?from=menu"
     open_page(
-        wechat_page, serve(shop, sandbox_server.url, "/config/ok", wechat.wx_config(url) + RECORD_CONFIG) + "?from=menu"
+        phone, serve(shop, sandbox_server.url, "/config/ok", wechat.wx_config(url) + RECORD_CONFIG) + "?from=menu"
     )
-    assert config_result(wechat_page) == ["ready"]
-    assert sandbox_lines(wechat_page.page) == []
+    assert config_result(phone) == ["ready"]
+    assert sandbox_lines(phone.page) == []
     assert f"preVerifyJSAPI from {url}" in journal_notes(sandbox_server.url, INVOKE)
 
 
 # -- unknown appId -----------------------------------------------------------------------------------
 
 
-def test_unknown_appid_fails_with_40013(sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage) -> None:
+def test_unknown_appid_fails_with_40013(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     script = config_js("0" * 40, appid="wx00000000deadbeef") + RECORD_CONFIG
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/config/appid", script))
-    assert config_result(wechat_page) == ["error:config:fail,Error: 系统错误，错误码：40013,invalid appid", "ready"]
+    page = open_page(phone, serve(shop, sandbox_server.url, "/config/appid", script))
+    assert config_result(phone) == ["error:config:fail,Error: 系统错误，错误码：40013,invalid appid", "ready"]
     lines = wait_console(page, "wx00000000deadbeef")
     assert any("wx.config appId 'wx00000000deadbeef' is not a configured Official Account" in m for m in lines), lines
 
@@ -90,14 +88,12 @@ def strict_domains() -> Iterator[LiveServer]:
 
 
 def test_page_outside_the_js_domains_is_invalid_url_domain(
-    strict_domains: LiveServer, shop: Shop, wechat_page: WeChatPage
+    strict_domains: LiveServer, shop: Shop, phone: WeChatPage
 ) -> None:
     wechat = Sandbox(strict_domains.url)
     url = f"{shop.url}/config/domain"
-    page = open_page(
-        wechat_page, serve(shop, strict_domains.url, "/config/domain", wechat.wx_config(url) + RECORD_CONFIG)
-    )
-    assert config_result(wechat_page) == ["error:config:invalid url domain", "ready"]
+    page = open_page(phone, serve(shop, strict_domains.url, "/config/domain", wechat.wx_config(url) + RECORD_CONFIG))
+    assert config_result(phone) == ["error:config:invalid url domain", "ready"]
     wait_console(page, "JS-safe domains")
     (line,) = [m for m in sandbox_lines(page) if "JS-safe domains" in m]
     assert url in line
@@ -111,56 +107,52 @@ def test_page_outside_the_js_domains_is_invalid_url_domain(
 
 
 def test_wrong_signature_shows_url_and_string_to_sign_with_the_ticket_masked(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage
 ) -> None:
     wechat = Sandbox(sandbox_server.url)
     ticket = wechat.ticket()
     url = f"{shop.url}/config/signature?order=42"
     script = config_js("0123456789abcdef0123456789abcdef01234567") + RECORD_CONFIG
     shop.pages["/config/signature"] = page_html(sandbox_server.url, "official", script)
-    page = open_page(wechat_page, url)
-    assert config_result(wechat_page) == ["error:config:invalid signature", "ready"]
+    page = open_page(phone, url)
+    assert config_result(phone) == ["error:config:invalid signature", "ready"]
     lines = wait_console(page, "does not verify")
     (line,) = [m for m in sandbox_lines(page) if "does not verify" in m]
     assert f"The sandbox used the URL '{url}'" in line
     assert f"jsapi_ticket={mask(ticket)}&noncestr=noncexyz&timestamp=1700000000&url={url}" in line
     assert sha1_sign(ticket, url) in line  # the signature it expected
     assert all(ticket not in m for m in lines)
-    assert all(ticket not in m for m in wechat_page.console)
+    assert all(ticket not in m for m in phone.console)
     assert ticket not in json.dumps(journal(sandbox_server.url), ensure_ascii=False)
 
 
 def test_signature_over_the_url_with_its_fragment_is_named(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage
 ) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/config/fragment?x=1"
     href = url + "#/cart/checkout"
     script = config_js(sha1_sign(wechat.ticket(), href)) + RECORD_CONFIG
     shop.pages["/config/fragment"] = page_html(sandbox_server.url, "official", script)
-    page = open_page(wechat_page, href)
-    assert config_result(wechat_page) == ["error:config:invalid signature", "ready"]
+    page = open_page(phone, href)
+    assert config_result(phone) == ["error:config:invalid signature", "ready"]
     lines = wait_console(page, "#fragment")
     assert any(f"The sandbox used the URL '{url}'" in m for m in lines), lines
     assert any("It was signed with the #fragment in the URL: sign location.href.split('#')[0]" in m for m in lines)
 
 
-def test_signature_over_the_encoded_url_is_named(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
-) -> None:
+def test_signature_over_the_encoded_url_is_named(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/config/encoded?x=1&y=2"
     script = config_js(sha1_sign(wechat.ticket(), quote(url, safe=""))) + RECORD_CONFIG
     shop.pages["/config/encoded"] = page_html(sandbox_server.url, "official", script)
-    page = open_page(wechat_page, url)
-    assert config_result(wechat_page) == ["error:config:invalid signature", "ready"]
+    page = open_page(phone, url)
+    assert config_result(phone) == ["error:config:invalid signature", "ready"]
     lines = wait_console(page, "URL-encoded")
     assert any("It was signed with an URL-encoded URL: sign the URL as it is, not encoded." in m for m in lines)
 
 
-def test_signature_with_an_expired_ticket_is_named(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
-) -> None:
+def test_signature_with_an_expired_ticket_is_named(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     wechat = Sandbox(sandbox_server.url)
     old = wechat.ticket()
     advance_clock(sandbox_server.url, 7200 + 60)
@@ -168,17 +160,17 @@ def test_signature_with_an_expired_ticket_is_named(
     assert new != old
     url = f"{shop.url}/config/expired"
     script = config_js(sha1_sign(old, url)) + RECORD_CONFIG
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/config/expired", script))
-    assert config_result(wechat_page) == ["error:config:invalid signature", "ready"]
+    page = open_page(phone, serve(shop, sandbox_server.url, "/config/expired", script))
+    assert config_result(phone) == ["error:config:invalid signature", "ready"]
     lines = wait_console(page, "expired jsapi_ticket")
     assert any(f"It was signed with the expired jsapi_ticket {mask(old)}" in m for m in lines), lines
     assert any(f"jsapi_ticket={mask(new)}&" in m for m in lines), lines  # the string it expected uses the new one
-    assert all(old not in m and new not in m for m in wechat_page.console)
+    assert all(old not in m and new not in m for m in phone.console)
 
 
 @pytest.mark.parametrize("which", ["previous", "current"])
 def test_previous_ticket_still_verifies_during_its_grace_period(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, which: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, which: str
 ) -> None:
     """getticket hands out a new ticket in the last 5 minutes of the old one; pages signed with either pass."""
     wechat = Sandbox(sandbox_server.url)
@@ -189,12 +181,12 @@ def test_previous_ticket_still_verifies_during_its_grace_period(
     url = f"{shop.url}/config/grace"
     ticket = previous if which == "previous" else current
     script = config_js(sha1_sign(ticket, url)) + RECORD_CONFIG
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/config/grace", script))
-    assert config_result(wechat_page) == ["ready"]
+    page = open_page(phone, serve(shop, sandbox_server.url, "/config/grace", script))
+    assert config_result(phone) == ["ready"]
     assert sandbox_lines(page) == []
 
 
-def test_previous_ticket_fails_once_it_expired(sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage) -> None:
+def test_previous_ticket_fails_once_it_expired(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     wechat = Sandbox(sandbox_server.url)
     previous = wechat.ticket()
     advance_clock(sandbox_server.url, 7200 - 120)
@@ -202,8 +194,8 @@ def test_previous_ticket_fails_once_it_expired(sandbox_server: LiveServer, shop:
     advance_clock(sandbox_server.url, 121)  # the previous one is now past its 7200 s
     url = f"{shop.url}/config/grace-over"
     script = config_js(sha1_sign(previous, url)) + RECORD_CONFIG
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/config/grace-over", script))
-    assert config_result(wechat_page) == ["error:config:invalid signature", "ready"]
+    page = open_page(phone, serve(shop, sandbox_server.url, "/config/grace-over", script))
+    assert config_result(phone) == ["error:config:invalid signature", "ready"]
     wait_console(page, f"expired jsapi_ticket {mask(previous)}")
 
 
@@ -211,14 +203,12 @@ def test_previous_ticket_fails_once_it_expired(sandbox_server: LiveServer, shop:
 
 
 @pytest.mark.parametrize("field", ["nonceStr", "signature", "jsApiList"])
-def test_missing_field_is_config_fail(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, field: str
-) -> None:
+def test_missing_field_is_config_fail(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, field: str) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/config/missing"
     script = config_js(sha1_sign(wechat.ticket(), url), drop=(field,)) + RECORD_CONFIG
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/config/missing", script))
-    assert config_result(wechat_page) == ["error:config:fail", "ready"]
+    page = open_page(phone, serve(shop, sandbox_server.url, "/config/missing", script))
+    assert config_result(phone) == ["error:config:fail", "ready"]
     lines = wait_console(page, "wx.config is missing")
     assert any(f"wx.config is missing {field}: WeChat answers config:fail" in m for m in lines), lines
 
@@ -230,13 +220,13 @@ SHARE = "wx.updateAppMessageShareData({title: 't', desc: 'd', link: location.hre
 
 @pytest.mark.parametrize("sdk", ["official", "sandbox"])
 def test_api_called_outside_wx_ready_is_offline_verifying(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     """The classic: the API is called right after wx.config instead of inside wx.ready."""
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/perm/early"
     script = wechat.wx_config(url) + SHARE % callbacks("share") + RECORD_CONFIG
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/perm/early", script, sdk))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/perm/early", script, sdk))
     log = wait_log(page, 2)
     assert "share fail:updateAppMessageShareData:fail, the permission value is offline verifying" in log
     assert "ready" in log
@@ -247,35 +237,35 @@ def test_api_called_outside_wx_ready_is_offline_verifying(
 
 @pytest.mark.parametrize("sdk", ["official", "sandbox"])
 def test_api_after_a_failed_config_is_offline_verifying(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     """wx.ready runs after a failed wx.config too; the APIs called there are refused."""
     script = config_js("f" * 40) + "wx.ready(function () {" + SHARE % callbacks("share") + "});"
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/perm/failed", script, sdk))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/perm/failed", script, sdk))
     assert wait_log(page, 1) == ["share fail:updateAppMessageShareData:fail, the permission value is offline verifying"]
     wait_console(page, "wx.config failed on this page")
 
 
 @pytest.mark.parametrize("sdk", ["official", "sandbox"])
 def test_api_without_wx_config_is_offline_verifying(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     script = "document.addEventListener('WeixinJSBridgeReady', function () {" + SHARE % callbacks("share") + "});"
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/perm/none", script, sdk))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/perm/none", script, sdk))
     assert wait_log(page, 1) == ["share fail:updateAppMessageShareData:fail, the permission value is offline verifying"]
     wait_console(page, "wx.config was never called on this page")
 
 
 @pytest.mark.parametrize("sdk", ["official", "sandbox"])
 def test_api_not_in_js_api_list_is_permission_denied(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/perm/list"
     script = wechat.wx_config(url, jsapis=["chooseWXPay", "getLocation"]) + (
         "wx.ready(function () {" + SHARE % callbacks("share") + "});"
     )
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/perm/list", script, sdk))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/perm/list", script, sdk))
     assert wait_log(page, 1) == ["share fail:updateAppMessageShareData:permission denied"]
     lines = wait_console(page, "is not in the jsApiList")
     assert any(
@@ -285,12 +275,12 @@ def test_api_not_in_js_api_list_is_permission_denied(
 
 @pytest.mark.parametrize("sdk", ["official", "sandbox"])
 def test_api_in_js_api_list_after_ready_is_ok(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/perm/ok"
     script = wechat.wx_config(url) + "wx.ready(function () {" + SHARE % callbacks("share") + "});"
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/perm/ok", script, sdk))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/perm/ok", script, sdk))
     assert wait_log(page, 1) == ["share success:updateAppMessageShareData:ok"]
 
 
@@ -299,7 +289,7 @@ def test_api_in_js_api_list_after_ready_is_ok(
 
 @pytest.mark.parametrize("sdk", ["raw", "official"])
 def test_raw_get_brand_wcpay_request_needs_no_wx_config(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     """wechatpy's default get_jsapi_params (jssdk=False) goes to WeixinJSBridge.invoke directly."""
     wechat = Sandbox(sandbox_server.url)
@@ -309,7 +299,7 @@ def test_raw_get_brand_wcpay_request_needs_no_wx_config(
         "WeixinJSBridge.invoke('getBrandWCPayRequest', " + json.dumps(params) + ","
         " function (r) { log.push(r.err_msg); });"
     )
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/raw/pay", script, sdk))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/raw/pay", script, sdk))
     page.get_by_test_id("wechat-pay-pin").fill("123456")
     page.get_by_test_id("wechat-pay-confirm").click()
     assert wait_log(page, 1) == ["get_brand_wcpay_request:ok"]

@@ -37,12 +37,12 @@ def serve(shop: Shop, sandbox_url: str, path: str, script: str, sdk: str = "offi
 
 
 def pay_with(
-    wechat: Sandbox, shop: Shop, wechat_page: WeChatPage, sandbox_url: str, path: str, params: dict[str, Any]
+    wechat: Sandbox, shop: Shop, phone: WeChatPage, sandbox_url: str, path: str, params: dict[str, Any]
 ) -> Page:
     """A page whose wx.ready calls wx.chooseWXPay(params) (official SDK)."""
     url = f"{shop.url}{path}"
     script = wechat.wx_config(url) + "wx.ready(function () {" + choose_wx_pay(params) + "});"
-    return open_page(wechat_page, serve(shop, sandbox_url, path, script))
+    return open_page(phone, serve(shop, sandbox_url, path, script))
 
 
 def refused_with(page: Page, alert: str) -> list[str]:
@@ -61,14 +61,12 @@ def hmac_sign(fields: dict[str, str], key: str) -> str:
 
 
 @pytest.mark.parametrize("sdk", SDKS)
-def test_wx_config_called_twice_is_flagged(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
-) -> None:
+def test_wx_config_called_twice_is_flagged(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/twice/config"
     config = wechat.wx_config(url)
     script = config + config + "wx.ready(function () { log.push('ready'); });"
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/twice/config", script, sdk))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/twice/config", script, sdk))
     lines = wait_console(page, "wx.config was called 2 times on this page")
     assert any("Call wx.config once per page" in m for m in lines)
     if sdk == "sandbox":  # our jweixin also says it at once, without waiting for the sandbox
@@ -79,14 +77,14 @@ def test_wx_config_called_twice_is_flagged(
 
 @pytest.mark.parametrize("sdk", SDKS)
 def test_wx_ready_handler_runs_once_per_config_answer(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     """Two wx.config calls before the first is answered run the wx.ready queue twice (CLIENTS.md §C.3)."""
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/twice/ready"
     config = wechat.wx_config(url)
     script = config + config + "wx.ready(function () { log.push('ready'); });"
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/twice/ready", script, sdk))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/twice/ready", script, sdk))
     wait_console(page, "wx.config was called 2 times")
     assert wait_log(page, 2) == ["ready", "ready"]
     if sdk == "sandbox":
@@ -95,7 +93,7 @@ def test_wx_ready_handler_runs_once_per_config_answer(
 
 
 def test_wx_ready_handler_registered_after_config_runs_once(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage
 ) -> None:
     """One wx.config, then wx.ready twice with different handlers: each runs once, nothing is flagged."""
     wechat = Sandbox(sandbox_server.url)
@@ -103,7 +101,7 @@ def test_wx_ready_handler_registered_after_config_runs_once(
     script = (
         wechat.wx_config(url) + "wx.ready(function () { log.push('a'); }); wx.ready(function () { log.push('b'); });"
     )
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/once/ready", script, "sandbox"))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/once/ready", script, "sandbox"))
     assert wait_log(page, 2) == ["a", "b"]
     page.evaluate("new Promise(function (done) { wx.getNetworkType({complete: done}); })")  # one more round trip
     assert page.evaluate("window.log") == ["a", "b"]
@@ -112,7 +110,7 @@ def test_wx_ready_handler_registered_after_config_runs_once(
 
 @pytest.mark.parametrize("sdk", SDKS)
 def test_double_wx_config_opens_two_pay_sheets(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     """The seed's double pay sheet: wx.config twice, and the pay code in wx.ready runs twice."""
     wechat = Sandbox(sandbox_server.url)
@@ -121,7 +119,7 @@ def test_double_wx_config_opens_two_pay_sheets(
     url = f"{shop.url}/twice/pay"
     config = wechat.wx_config(url)
     script = config + config + "wx.ready(function () {" + choose_wx_pay(params) + "});"
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/twice/pay", script, sdk))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/twice/pay", script, sdk))
     expect(page.get_by_test_id("wechat-pay-sheet")).to_have_count(2)
     lines = wait_console(page, "a second pay sheet opened")
     assert any(f"a second pay sheet opened for prepay_id {prepay_id} while 1 was still open" in m for m in lines)
@@ -141,7 +139,7 @@ def test_double_wx_config_opens_two_pay_sheets(
 
 
 def test_second_pay_sheet_for_the_same_prepay_id_opens_and_is_flagged(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage
 ) -> None:
     """A double tap on the pay button: both sheets open, as in WeChat, and the second is flagged."""
     wechat = Sandbox(sandbox_server.url)
@@ -153,7 +151,7 @@ def test_second_pay_sheet_for_the_same_prepay_id_opens_and_is_flagged(
         + wechat.wx_config(url) + "wx.ready(function () { log.push('ready'); });"
         "document.getElementById('pay').onclick = function () {" + choose_wx_pay(params) + "};"
     )  # fmt: skip
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/tap/pay", script))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/tap/pay", script))
     wait_log(page, 1)
     # a double tap: both clicks land before the first sheet covers the button (in one task, so always)
     page.evaluate("() => { const button = document.getElementById('pay'); button.click(); button.click(); }")
@@ -170,7 +168,7 @@ def test_second_pay_sheet_for_the_same_prepay_id_opens_and_is_flagged(
 
 
 def test_second_sheet_after_the_first_was_closed_is_not_flagged(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage
 ) -> None:
     """Cancelling, then paying again is normal: no second-sheet warning."""
     wechat = Sandbox(sandbox_server.url)
@@ -180,7 +178,7 @@ def test_second_sheet_after_the_first_was_closed_is_not_flagged(
         + json.dumps(params)
         + ", function (r) { log.push(r.err_msg); });"
     )
-    page = open_page(wechat_page, serve(shop, sandbox_server.url, "/retry/pay", script, "raw"))
+    page = open_page(phone, serve(shop, sandbox_server.url, "/retry/pay", script, "raw"))
     page.get_by_test_id("wechat-pay-cancel").click()
     assert wait_log(page, 1) == ["get_brand_wcpay_request:cancel"]
     page.evaluate(
@@ -194,12 +192,12 @@ def test_second_sheet_after_the_first_was_closed_is_not_flagged(
 
 
 def test_choose_wx_pay_given_timestamp_with_capital_s(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage
 ) -> None:
     """wechatpy's default get_jsapi_params() is for WeixinJSBridge; wx.chooseWXPay then sends timeStamp 'undefined'."""
     wechat = Sandbox(sandbox_server.url)
     params = wechat.jsapi_params(wechat.order("CAPITAL-S", shop.notify_url), jssdk=False)
-    page = pay_with(wechat, shop, wechat_page, sandbox_server.url, "/args/timestamp", params)
+    page = pay_with(wechat, shop, phone, sandbox_server.url, "/args/timestamp", params)
     lines = refused_with(page, "支付验证签名失败")
     assert wait_log(page, 1) == ["pay fail:chooseWXPay:invalid signature"]
     assert any(
@@ -210,12 +208,12 @@ def test_choose_wx_pay_given_timestamp_with_capital_s(
     assert any("timeStamp is 'undefined'" in n for n in notes), notes
 
 
-def test_choose_wx_pay_without_sign_type(sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage) -> None:
+def test_choose_wx_pay_without_sign_type(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     """jweixin sends signType SHA1 when the page gives none; paySign was made for MD5."""
     wechat = Sandbox(sandbox_server.url)
     params = wechat.jsapi_params(wechat.order("NO-SIGNTYPE", shop.notify_url), jssdk=True)
     del params["signType"]
-    page = pay_with(wechat, shop, wechat_page, sandbox_server.url, "/args/signtype", params)
+    page = pay_with(wechat, shop, phone, sandbox_server.url, "/args/signtype", params)
     lines = refused_with(page, "支付验证签名失败")
     assert wait_log(page, 1) == ["pay fail:chooseWXPay:invalid signature"]
     assert any("signType is SHA1, jweixin's default when wx.chooseWXPay gets no signType" in m for m in lines), lines
@@ -226,9 +224,7 @@ def test_choose_wx_pay_without_sign_type(sandbox_server: LiveServer, shop: Shop,
 # -- paySign -----------------------------------------------------------------------------------------
 
 
-def test_pay_sign_made_with_hmac_but_labelled_md5(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
-) -> None:
+def test_pay_sign_made_with_hmac_but_labelled_md5(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     wechat = Sandbox(sandbox_server.url)
     params = wechat.jsapi_params(wechat.order("HMAC-AS-MD5", shop.notify_url), jssdk=True)
     signed = {
@@ -236,17 +232,17 @@ def test_pay_sign_made_with_hmac_but_labelled_md5(
         "package": params["package"], "signType": "MD5",
     }  # fmt: skip
     params["paySign"] = hmac_sign(signed, MCH_KEY)
-    page = pay_with(wechat, shop, wechat_page, sandbox_server.url, "/sign/hmac", params)
+    page = pay_with(wechat, shop, phone, sandbox_server.url, "/sign/hmac", params)
     lines = refused_with(page, "支付验证签名失败")
     assert any(
         "It verifies with HMAC-SHA256 (over these same fields, signType=MD5): signType must name the algorithm" in m
         for m in lines
     ), lines
     assert any("It verifies with HMAC-SHA256" in n for n in journal_notes(sandbox_server.url, SHEET_OPEN))
-    assert MCH_KEY not in "\n".join(wechat_page.console)
+    assert MCH_KEY not in "\n".join(phone.console)
 
 
-def test_pay_sign_is_the_unifiedorder_sign(sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage) -> None:
+def test_pay_sign_is_the_unifiedorder_sign(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     wechat = Sandbox(sandbox_server.url)
     answer = wechat.pay.order.create(
         "JSAPI", "测试商品", 100, shop.notify_url, client_ip="127.0.0.1", user_id=wechat.openid(),
@@ -254,20 +250,20 @@ def test_pay_sign_is_the_unifiedorder_sign(sandbox_server: LiveServer, shop: Sho
     )  # fmt: skip
     params = wechat.jsapi_params(answer["prepay_id"], jssdk=True)
     params["paySign"] = answer["sign"]
-    page = pay_with(wechat, shop, wechat_page, sandbox_server.url, "/sign/answer", params)
+    page = pay_with(wechat, shop, phone, sandbox_server.url, "/sign/answer", params)
     lines = refused_with(page, "支付验证签名失败")
     assert any("paySign is the `sign` of the unifiedorder answer" in m for m in lines), lines
     assert any("`sign` of the unifiedorder answer" in n for n in journal_notes(sandbox_server.url, SHEET_OPEN))
 
 
-def test_pay_sign_made_with_another_appid(sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage) -> None:
+def test_pay_sign_made_with_another_appid(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     """The back end signs with the appId of another account; jweixin sends wx.config's appId."""
     wechat = Sandbox(sandbox_server.url)
     prepay_id = wechat.order("OTHER-APPID", shop.notify_url)
     other = WeChatPay(OTHER_APPID, MCH_KEY, MCH_ID)
     params = dict(other.jsapi.get_jsapi_params(prepay_id, jssdk=True))
     assert params["appId"] == OTHER_APPID
-    page = pay_with(wechat, shop, wechat_page, sandbox_server.url, "/sign/appid", params)
+    page = pay_with(wechat, shop, phone, sandbox_server.url, "/sign/appid", params)
     lines = refused_with(page, "支付验证签名失败")
     assert any(
         f"It was signed with appId {OTHER_APPID}, but the page's wx.config appId is {APPID}" in m for m in lines
@@ -291,10 +287,10 @@ def strict_directory(shop: Shop) -> Iterator[LiveServer]:
         yield server
 
 
-def test_pay_directory_mismatch(strict_directory: LiveServer, shop: Shop, wechat_page: WeChatPage) -> None:
+def test_pay_directory_mismatch(strict_directory: LiveServer, shop: Shop, phone: WeChatPage) -> None:
     wechat = Sandbox(strict_directory.url)
     params = wechat.jsapi_params(wechat.order("DIRECTORY", shop.notify_url), jssdk=True)
-    page = pay_with(wechat, shop, wechat_page, strict_directory.url, "/pay/checkout.html", params)
+    page = pay_with(wechat, shop, phone, strict_directory.url, "/pay/checkout.html", params)
     url = f"{shop.url}/pay/checkout.html"
     expect(page.get_by_test_id("wechat-alert-text")).to_have_text(f"当前页面的URL未注册：{url}")
     assert wait_log(page, 1) == ["pay fail:chooseWXPay:fail"]
@@ -321,11 +317,11 @@ def exact_directory(shop: Shop) -> Iterator[LiveServer]:
 
 @pytest.mark.parametrize(("path", "opens"), [("/pay/checkout.html", True), ("/pay/sub/checkout.html", False)])
 def test_deeper_pay_directory_must_match_exactly(
-    exact_directory: LiveServer, shop: Shop, wechat_page: WeChatPage, path: str, opens: bool
+    exact_directory: LiveServer, shop: Shop, phone: WeChatPage, path: str, opens: bool
 ) -> None:
     wechat = Sandbox(exact_directory.url)
     params = wechat.jsapi_params(wechat.order("EXACT", shop.notify_url), jssdk=True)
-    page = pay_with(wechat, shop, wechat_page, exact_directory.url, path, params)
+    page = pay_with(wechat, shop, phone, exact_directory.url, path, params)
     if opens:
         expect(page.get_by_test_id("wechat-pay-sheet")).to_have_count(1)
     else:
@@ -338,12 +334,12 @@ def test_deeper_pay_directory_must_match_exactly(
 
 @pytest.mark.parametrize("action", ["confirm", "cancel"])
 def test_sheet_that_the_sandbox_no_longer_knows_fails_the_payment(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, action: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, action: str
 ) -> None:
     """The sandbox was reset while the sheet was open: the page must get fail, never ok."""
     wechat = Sandbox(sandbox_server.url)
     params = wechat.jsapi_params(wechat.order(f"RESET-{action}", shop.notify_url), jssdk=True)
-    page = pay_with(wechat, shop, wechat_page, sandbox_server.url, "/reset/pay", params)
+    page = pay_with(wechat, shop, phone, sandbox_server.url, "/reset/pay", params)
     expect(page.get_by_test_id("wechat-pay-sheet")).to_have_count(1)
     assert requests.post(f"{sandbox_server.url}/_sandbox/api/reset", timeout=5).status_code == 200
     if action == "confirm":

@@ -31,7 +31,7 @@ def sdk(request: pytest.FixtureRequest) -> str:
 
 
 def run_in_ready(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str, call: str, jsapis: list[str]
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str, call: str, jsapis: list[str]
 ) -> Page:
     """Open a shop page that configures wx for `jsapis` and runs `call` (JS, may use CALLBACKS) in wx.ready."""
     wechat = Sandbox(sandbox_server.url)
@@ -41,8 +41,8 @@ def run_in_ready(
         "wx.ready(function () { log.push(['ready']); " + call + " });"
     )
     shop.pages[path] = page_html(sandbox_server.url, sdk, script)
-    wechat_page.page.goto(shop.url + path)
-    return wechat_page.page
+    phone.page.goto(shop.url + path)
+    return phone.page
 
 
 def logged(page: Page, count: int) -> list[Any]:
@@ -52,18 +52,18 @@ def logged(page: Page, count: int) -> list[Any]:
     return entries
 
 
-def test_get_network_type_is_wifi(sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str) -> None:
+def test_get_network_type_is_wifi(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str) -> None:
     call = f"wx.getNetworkType({CALLBACKS});"
-    page = run_in_ready(sandbox_server, shop, wechat_page, sdk, call, ["getNetworkType"])
+    page = run_in_ready(sandbox_server, shop, phone, sdk, call, ["getNetworkType"])
     assert logged(page, 2) == [["ready"], ["success", {"errMsg": "getNetworkType:ok", "networkType": "wifi"}]]
 
 
 def test_update_app_message_share_data_shows_a_toast_and_is_journaled(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     card = {"title": SHARE_TITLE, "desc": "全场八折", "link": f"{shop.url}/jsapi/{sdk}", "imgUrl": f"{shop.url}/a.png"}
     call = f"wx.updateAppMessageShareData(Object.assign({json.dumps(card)}, {CALLBACKS}));"
-    page = run_in_ready(sandbox_server, shop, wechat_page, sdk, call, ["updateAppMessageShareData"])
+    page = run_in_ready(sandbox_server, shop, phone, sdk, call, ["updateAppMessageShareData"])
     assert logged(page, 2) == [["ready"], ["success", {"errMsg": "updateAppMessageShareData:ok"}]]
     expect(page.get_by_test_id("wechat-toast")).to_contain_text(SHARE_TITLE)
     entries = requests.get(f"{sandbox_server.url}/_sandbox/api/journal", timeout=5).json()["entries"]
@@ -74,17 +74,15 @@ def test_update_app_message_share_data_shows_a_toast_and_is_journaled(
     assert any("updateAppMessageShareData" in note for note in shares[0]["notes"])
 
 
-def test_check_js_api_answers_per_api(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
-) -> None:
+def test_check_js_api_answers_per_api(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str) -> None:
     call = f"wx.checkJsApi(Object.assign({{jsApiList: ['chooseWXPay', 'foo']}}, {CALLBACKS}));"
-    page = run_in_ready(sandbox_server, shop, wechat_page, sdk, call, ["chooseWXPay"])
+    page = run_in_ready(sandbox_server, shop, phone, sdk, call, ["chooseWXPay"])
     result = {"errMsg": "checkJsApi:ok", "checkResult": {"chooseWXPay": True, "foo": False}}
     assert logged(page, 2) == [["ready"], ["success", result]]
 
 
 def test_the_bridge_answers_check_js_api_with_a_json_string_on_android(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage
 ) -> None:
     """What jweixin parses on Android: the client's checkResult is a JSON string, keyed by bridge names."""
     script = (
@@ -92,17 +90,15 @@ def test_the_bridge_answers_check_js_api_with_a_json_string_on_android(
         " function (res) { log.push(res); });"
     )
     shop.pages["/jsapi/raw"] = page_html(sandbox_server.url, "raw", script)
-    wechat_page.page.goto(f"{shop.url}/jsapi/raw")
-    [answer] = logged(wechat_page.page, 1)
+    phone.page.goto(f"{shop.url}/jsapi/raw")
+    [answer] = logged(phone.page, 1)
     assert answer["err_msg"] == "checkJsApi:ok"
     assert isinstance(answer["checkResult"], str)
     assert json.loads(answer["checkResult"]) == {"getBrandWCPayRequest": True, "foo": False}
 
 
-def test_close_window_succeeds_and_says_so(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
-) -> None:
-    page = run_in_ready(sandbox_server, shop, wechat_page, sdk, f"wx.closeWindow({CALLBACKS});", ["closeWindow"])
+def test_close_window_succeeds_and_says_so(sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str) -> None:
+    page = run_in_ready(sandbox_server, shop, phone, sdk, f"wx.closeWindow({CALLBACKS});", ["closeWindow"])
     assert logged(page, 2) == [["ready"], ["success", {"errMsg": "closeWindow:ok"}]]
     expect(page.get_by_test_id("wechat-alert-text")).to_contain_text("closeWindow")
     page.get_by_test_id("wechat-alert-ok").click()
@@ -110,15 +106,15 @@ def test_close_window_succeeds_and_says_so(
 
 
 def test_an_api_without_special_handling_answers_ok(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     call = f"wx.hideOptionMenu({CALLBACKS});"
-    page = run_in_ready(sandbox_server, shop, wechat_page, sdk, call, ["chooseWXPay", "hideOptionMenu"])
+    page = run_in_ready(sandbox_server, shop, phone, sdk, call, ["chooseWXPay", "hideOptionMenu"])
     assert logged(page, 2) == [["ready"], ["success", {"errMsg": "hideOptionMenu:ok"}]]
 
 
 def test_a_legacy_menu_share_answers_when_the_user_shares(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     """onMenuShareTimeline in jsApiList also allows the shareTimeline call jweixin makes when the user shares."""
     card = {"title": SHARE_TITLE, "link": f"{shop.url}/jsapi/{sdk}", "imgUrl": f"{shop.url}/a.png"}
@@ -126,13 +122,13 @@ def test_a_legacy_menu_share_answers_when_the_user_shares(
         f"wx.onMenuShareTimeline(Object.assign({json.dumps(card)}, {CALLBACKS}));"
         "WeixinJSBridge.__wechatSandbox.trigger('menu:share:timeline');"
     )
-    page = run_in_ready(sandbox_server, shop, wechat_page, sdk, call, ["onMenuShareTimeline"])
+    page = run_in_ready(sandbox_server, shop, phone, sdk, call, ["onMenuShareTimeline"])
     assert logged(page, 2) == [["ready"], ["success", {"errMsg": "shareTimeline:ok"}]]
     expect(page.get_by_test_id("wechat-toast")).to_contain_text(SHARE_TITLE)
 
 
 def test_config_without_check_is_ready_without_pre_verify(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
     spy = (
         "window.invoked = []; var realInvoke = WeixinJSBridge.invoke;"
@@ -145,7 +141,7 @@ def test_config_without_check_is_ready_without_pre_verify(
         "wx.ready(function () { log.push(['ready', invoked.slice()]); });"
     )
     shop.pages["/jsapi/unchecked"] = page_html(sandbox_server.url, sdk, script)
-    page = wechat_page.page
+    page = phone.page
     page.goto(f"{shop.url}/jsapi/unchecked")
     assert logged(page, 1) == [["ready", []]]
     entries = requests.get(f"{sandbox_server.url}/_sandbox/api/journal", timeout=5).json()["entries"]
@@ -313,10 +309,10 @@ def everything(sandbox_server: LiveServer, shop: Shop, page: Page, sdk: str) -> 
 
 
 def test_both_sdks_send_the_same_bridge_calls_and_give_the_same_results(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage
 ) -> None:
-    official = everything(sandbox_server, shop, wechat_page.page, "official")
-    ours = everything(sandbox_server, shop, wechat_page.page, "sandbox")
+    official = everything(sandbox_server, shop, phone.page, "official")
+    ours = everything(sandbox_server, shop, phone.page, "sandbox")
     assert ours["listening"] == official["listening"]
     for theirs, mine in zip(official["invoked"], ours["invoked"], strict=False):
         assert mine == theirs

@@ -100,14 +100,14 @@ def sdk(request: pytest.FixtureRequest) -> str:
 
 
 def open_sheet(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str, total_fee: int, user: str = "alice"
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str, total_fee: int, user: str = "alice"
 ) -> PayPage:
     wechat = Sandbox(sandbox_server.url)
     out_trade_no = f"PAY-{sdk}-{total_fee}"
     prepay_id = wechat.order(out_trade_no, shop.notify_url, total_fee=total_fee, user=user)
     path = f"/pay/{sdk}/checkout"
     shop.pages[path] = page_html(sandbox_server.url, sdk, pay_script(wechat, sdk, shop.url + path, prepay_id))
-    page = wechat_page.page
+    page = phone.page
     page.goto(shop.url + path)
     expect(page.get_by_test_id("wechat-pay-sheet")).to_be_visible()
     expect(page.get_by_test_id("wechat-pay-amount")).to_have_text(f"¥{total_fee // 100}.{total_fee % 100:02d}")
@@ -116,9 +116,9 @@ def open_sheet(
 
 
 def test_wrong_pin_keeps_the_sheet_then_the_right_pin_pays_and_notifies(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
-    paying = open_sheet(sandbox_server, shop, wechat_page, sdk, total_fee=1234)
+    paying = open_sheet(sandbox_server, shop, phone, sdk, total_fee=1234)
     page = paying.page
     paying.type_pin("000000")
     expect(page.get_by_test_id("wechat-pay-message")).to_have_text(WRONG_PIN)
@@ -138,14 +138,14 @@ def test_wrong_pin_keeps_the_sheet_then_the_right_pin_pays_and_notifies(
     assert (result["return_code"], result["result_code"], result["total_fee"]) == ("SUCCESS", "SUCCESS", 1234)
     assert result["openid"] == paying.wechat.openid("alice")
     # a correct integration draws no pitfall warning: the console explains only the wrong PIN
-    [explained] = wechat_page.sandbox_messages()
+    [explained] = phone.sandbox_messages()
     assert "PIN" in explained
 
 
 def test_cancel_gives_the_cancel_callback_and_leaves_the_order_unpaid(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
-    paying = open_sheet(sandbox_server, shop, wechat_page, sdk, total_fee=1, user="bob")  # nickname "Bob <b>&"
+    paying = open_sheet(sandbox_server, shop, phone, sdk, total_fee=1, user="bob")  # nickname "Bob <b>&"
     paying.page.get_by_test_id("wechat-pay-cancel").click()
     wait_for_log(paying.page, outcome_log(sdk, "cancel"))
     expect(paying.page.get_by_test_id("wechat-pay-sheet")).to_have_count(0)
@@ -153,9 +153,9 @@ def test_cancel_gives_the_cancel_callback_and_leaves_the_order_unpaid(
 
 
 def test_balance_not_enough_fails_with_the_alert_and_leaves_the_order_unpaid(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
-    paying = open_sheet(sandbox_server, shop, wechat_page, sdk, total_fee=250)
+    paying = open_sheet(sandbox_server, shop, phone, sdk, total_fee=250)
     paying.page.get_by_test_id("wechat-pay-outcome").select_option("notenough")
     paying.type_pin()
     wait_for_log(paying.page, outcome_log(sdk, "fail"))
@@ -167,9 +167,9 @@ def test_balance_not_enough_fails_with_the_alert_and_leaves_the_order_unpaid(
 
 
 def test_outcome_fail_fails_and_the_order_is_payerror(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
-    paying = open_sheet(sandbox_server, shop, wechat_page, sdk, total_fee=399)
+    paying = open_sheet(sandbox_server, shop, phone, sdk, total_fee=399)
     paying.page.get_by_test_id("wechat-pay-outcome").select_option("fail")
     paying.type_pin()
     wait_for_log(paying.page, outcome_log(sdk, "fail"))
@@ -182,19 +182,19 @@ def test_outcome_fail_fails_and_the_order_is_payerror(
 
 @pytest.mark.parametrize("sdk_name", WX_SDKS)
 def test_a_correct_signature_is_ready_without_error(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk_name: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk_name: str
 ) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/config/good?from=menu"
     script = wechat.wx_config(url) + LOG_ERROR_AND_READY
     shop.pages["/config/good"] = page_html(sandbox_server.url, sdk_name, script)
-    wechat_page.page.goto(url + "#section")
-    wait_for_log(wechat_page.page, ["ready"])  # error, had it come, comes before ready
+    phone.page.goto(url + "#section")
+    wait_for_log(phone.page, ["ready"])  # error, had it come, comes before ready
 
 
 @pytest.mark.parametrize("sdk_name", WX_SDKS)
 def test_a_wrong_signature_calls_error_and_still_runs_ready(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk_name: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk_name: str
 ) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/config/bad"
@@ -202,13 +202,13 @@ def test_a_wrong_signature_calls_error_and_still_runs_ready(
     again = "wx.error(function (r) { log.push('again:' + r.errMsg); }); log.push('registered again');"
     script = wechat.wx_config(url, signature="0" * 40) + LOG_ERROR_AND_READY + f"wx.ready(function () {{ {again} }});"
     shop.pages["/config/bad"] = page_html(sandbox_server.url, sdk_name, script)
-    wechat_page.page.goto(url)
-    wait_for_log(wechat_page.page, ["error:config:invalid signature", "ready", "registered again"])
+    phone.page.goto(url)
+    wait_for_log(phone.page, ["error:config:invalid signature", "ready", "registered again"])
 
 
 @pytest.mark.parametrize("sdk_name", WX_SDKS)
 def test_wx_error_registered_after_the_failure_is_called_at_once(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk_name: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk_name: str
 ) -> None:
     wechat = Sandbox(sandbox_server.url)
     url = f"{shop.url}/config/late"
@@ -217,8 +217,8 @@ def test_wx_error_registered_after_the_failure_is_called_at_once(
         " wx.error(function (r) { log.push('late error:' + r.errMsg); }); log.push('registered'); });"
     )
     shop.pages["/config/late"] = page_html(sandbox_server.url, sdk_name, script)
-    wechat_page.page.goto(url)
-    wait_for_log(wechat_page.page, ["ready", "late error:config:invalid signature", "registered"])
+    phone.page.goto(url)
+    wait_for_log(phone.page, ["ready", "late error:config:invalid signature", "registered"])
 
 
 # -- the bridge as a Playwright init script ---------------------------------------------------------------
@@ -266,9 +266,9 @@ def test_the_bridge_as_an_init_script_pays_with_the_official_sdk(
 
 
 def test_a_double_tap_on_close_cancels_once(
-    sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage, sdk: str
+    sandbox_server: LiveServer, shop: Shop, phone: WeChatPage, sdk: str
 ) -> None:
-    paying = open_sheet(sandbox_server, shop, wechat_page, sdk, total_fee=5)
+    paying = open_sheet(sandbox_server, shop, phone, sdk, total_fee=5)
     page = paying.page
     page.evaluate(
         "window.cancels = 0; var realFetch = window.fetch;"

@@ -1,30 +1,64 @@
-"""The whole in-page payment with the official JS-SDK: wx.config, wx.chooseWXPay, the sheet, the PIN."""
+"""The whole in-page payment through the pytest plugin's own fixtures, as a user's suite would write it."""
 
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.shop import Sandbox, Shop, WeChatPage, page_html
+from aiohttp import web
+from playwright.sync_api import Page
+from wechatpy.pay import WeChatPay
+
+from sandbox.playwright import PaySheet
+from sandbox.testing import AppThread, WeChatSandbox
+from tests.e2e.shop import OFFICIAL_SDK
 
 
-def test_official_sdk_pays_through_the_sheet(sandbox_server: LiveServer, shop: Shop, wechat_page: WeChatPage) -> None:
-    wechat = Sandbox(sandbox_server.url)
-    prepay_id = wechat.order("SMOKE-1", shop.notify_url)
-    params = wechat.jsapi_params(prepay_id, jssdk=True)
-    url = f"{shop.url}/pay/smoke"
-    script = wechat.wx_config(url) + (
-        "wx.error(function (r) { log.push('error:' + r.errMsg); });"
-        "wx.ready(function () { log.push('ready'); wx.chooseWXPay(Object.assign(" + json.dumps(params) + ", {"
-        "success: function (r) { log.push('success:' + r.errMsg); },"
-        "cancel: function (r) { log.push('cancel:' + r.errMsg); },"
-        "fail: function (r) { log.push('fail:' + r.errMsg); } })); });"
-    )
-    shop.pages["/pay/smoke"] = page_html(sandbox_server.url, "official", script)
-    page = wechat_page.page
-    page.goto(url)
-    page.get_by_test_id("wechat-pay-pin").fill("123456")
-    page.get_by_test_id("wechat-pay-confirm").click()
-    page.wait_for_function("window.log.length >= 2")
-    assert page.evaluate("window.log") == ["ready", "success:chooseWXPay:ok"]
-    assert wechat.order_state("SMOKE-1") == "SUCCESS"
+def merchant(sandbox: WeChatSandbox, notified: list[str]) -> web.Application:
+    """A page that loads the official JS-SDK and pays with `params`, signed by the merchant's back end."""
+
+    async def page(request: web.Request) -> web.Response:
+        from tests.e2e.shop import Sandbox
+
+        config = Sandbox(sandbox.url).wx_config(str(request.url))
+        script = config + "wx.ready(function () { wx.chooseWXPay(Object.assign(" + request.query["params"] + ", {"
+        script += "success: function () { document.title = 'paid'; } })); });"
+        html = (
+            "<script>var module = {exports: {}};</script><script src='/sdk.js'></script>"
+            f"<script>window.wx = module.exports;</script><script>{script}</script>"
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    async def sdk(request: web.Request) -> web.Response:
+        return web.Response(body=OFFICIAL_SDK.read_bytes(), content_type="application/javascript")
+
+    async def notify(request: web.Request) -> web.Response:
+        notified.append(await request.text())
+        return web.Response(text="<xml><return_code>SUCCESS</return_code></xml>", content_type="text/xml")
+
+    app = web.Application()
+    app.router.add_get("/pay", page)
+    app.router.add_get("/sdk.js", sdk)
+    app.router.add_post("/notify", notify)
+    return app
+
+
+def test_official_sdk_pays_through_the_plugin_fixtures(
+    wechat_sandbox: WeChatSandbox, wechat_page: Page, pay_sheet: PaySheet
+) -> None:
+    notified: list[str] = []
+    shop = AppThread(lambda: merchant(wechat_sandbox, notified)).start()
+    try:
+        pay = WeChatPay(wechat_sandbox.appid, wechat_sandbox.mch_key, wechat_sandbox.mch_id)
+        pay.API_BASE_URL = wechat_sandbox.url + "/"
+        order = pay.order.create("JSAPI", "茶", 100, shop.url + "/notify", client_ip="127.0.0.1",
+                                 user_id=wechat_sandbox.openid(), out_trade_no="SMOKE-1")  # fmt: skip
+        params = json.dumps(pay.jsapi.get_jsapi_params(order["prepay_id"], jssdk=True))
+        wechat_page.goto(f"{shop.url}/pay?params={quote(params)}")
+        assert pay_sheet.wait().amount() == "¥1.00"
+        pay_sheet.confirm()
+        wechat_sandbox.notifications("SMOKE-1", wait_for=1)
+        assert pay.parse_payment_result(notified[0])["out_trade_no"] == "SMOKE-1"
+        assert wechat_sandbox.order("SMOKE-1")["trade_state"] == "SUCCESS"
+    finally:
+        shop.stop()
