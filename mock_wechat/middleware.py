@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from mock_wechat import errors
+from mock_wechat import errors, trust
 from mock_wechat.dialects import is_v2_path, render_error
-from mock_wechat.keys import CLOCK, IDS, NOTES, OBSERVERS, RID, V2_FIELDS, Exchange
+from mock_wechat.keys import CLOCK, IDS, NOTES, OBSERVERS, RID, V2_FIELDS, Exchange, current_config
 
 log = logging.getLogger("mock_wechat")
 
@@ -62,13 +63,18 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
     app = request.app
     started = time.perf_counter()
     now = app[CLOCK].now()
-    rid = app[IDS].rid(now)
+    rid = app[IDS].rid(now if math.isfinite(now) else time.time())
     request[RID] = rid
     request[NOTES] = []
     error: errors.WeChatError | None = None
     response: web.StreamResponse
+    refused = trust.refusal(request, current_config(app))
     try:
-        response = await handler(request)
+        if refused:
+            request[NOTES].append(refused)
+            response = web.json_response({"error": refused}, status=403)
+        else:
+            response = await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             response = exc

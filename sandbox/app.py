@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -24,6 +25,15 @@ def open_store(data_dir: Path | None) -> SQLiteStore:
     return SQLiteStore(data_dir / STATE_FILE) if data_dir is not None else SQLiteStore.in_memory()
 
 
+def saved_offset(store: Store) -> float:
+    """The clock offset kept across restarts (ignored when it is not a sane number)."""
+    try:
+        offset = float(store.meta_get(control.CLOCK_OFFSET) or 0.0)
+    except ValueError:
+        return 0.0
+    return offset if math.isfinite(offset) and 0 <= offset <= control.MAX_ADVANCE * 10 else 0.0
+
+
 def create_app(
     config: WeChatConfig,
     *,
@@ -36,7 +46,7 @@ def create_app(
     state: Store = open_store(data_dir) if store is None else store
     boots = int(state.meta_get("boots") or 0) + 1
     state.meta_set("boots", str(boots))
-    clock = OffsetClock(float(state.meta_get(control.CLOCK_OFFSET) or 0.0))
+    clock = OffsetClock(saved_offset(state))
     journal = Journal(state)
     app = mock_wechat.create_app(
         config, store=state, clock=clock, ids=Ids(config.seed, boots), observers=[journal], notify_speed=notify_speed

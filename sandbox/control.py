@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,8 @@ routes = web.RouteTableDef()
 
 VERSION = "0.1.0"
 CLOCK_OFFSET = "clock_offset"
+MAX_ADVANCE = 10 * 365 * 86_400
+"""Ten years at a time: far enough for any expiry, finite for every date computation."""
 
 
 def api_error(status: int, message: str) -> web.Response:
@@ -148,8 +151,15 @@ async def advance_clock(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
     seconds = body.get("advance")
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-        return api_error(400, 'expected {"advance": seconds} with seconds >= 0 (the clock never goes back)')
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not math.isfinite(seconds)
+        or not 0 <= seconds <= MAX_ADVANCE
+    ):
+        return api_error(
+            400, f'expected {{"advance": seconds}} with 0 <= seconds <= {MAX_ADVANCE} (the clock never goes back)'
+        )
     clock = request.app[SANDBOX_CLOCK]
     clock.advance(float(seconds))
     request.app[STORE].meta_set(CLOCK_OFFSET, repr(clock.offset))

@@ -12,10 +12,9 @@ from aiohttp import web
 from mock_wechat.bridge.jsapi import Verdict
 from mock_wechat.bridge.paysheet import SheetRefused
 from mock_wechat.bridge.service import SheetNotOpen
-from mock_wechat.config import WeChatConfig
-from mock_wechat.domains import is_loopback, parse_origin
 from mock_wechat.keys import BRIDGE, NOTES, current_config
 from mock_wechat.pay.orders import Outcome
+from mock_wechat.trust import origin_allowed
 
 routes = web.RouteTableDef()
 PREFIX = "/_sandbox/bridge/"
@@ -45,31 +44,12 @@ def bridge_errors(handler: Handler) -> Handler:
     return wrapped
 
 
-def trusted_origins(config: WeChatConfig) -> frozenset[str]:
-    """Origins (scheme://host:port) named by any domain setting; loopback origins are always trusted."""
-    found: set[str] = set()
-    for account in config.accounts:
-        for domain in (*account.js_domains, *account.oauth_domains):
-            found.update({f"http://{domain}", f"https://{domain}"})
-    for merchant in config.merchants:
-        for directory in merchant.pay_directories:
-            origin = parse_origin(directory)
-            if origin is not None:
-                found.add(f"{origin.scheme}://{origin.host_port}")
-    return frozenset(found)
-
-
-def origin_allowed(origin: str, trusted: frozenset[str]) -> bool:
-    parsed = parse_origin(origin)
-    return parsed is not None and (is_loopback(parsed.host) or f"{parsed.scheme}://{parsed.host_port}" in trusted)
-
-
 async def add_cors(request: web.Request, response: web.StreamResponse) -> None:
     """Let merchant pages (another origin) read the bridge's answers, and nothing else."""
     if not request.path.startswith(PREFIX):
         return
     origin = request.headers.get("Origin", "")
-    if origin and origin_allowed(origin, trusted_origins(current_config(request.app))):
+    if origin and origin_allowed(origin, current_config(request.app)):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"

@@ -685,3 +685,18 @@ async def test_configure_refuses_bad_fields(api: Client) -> None:
     assert await resp.json() == {"error": "js_domains must be a list of strings"}
     resp = await api.post(f"/_sandbox/api/merchants/{defaults.DEFAULT_MCH_ID}", json={"key": "x"})
     assert resp.status == 400
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e300"])
+async def test_clock_refuses_non_finite_or_huge_advances(api: Client, value: str) -> None:
+    resp = await api.post("/_sandbox/api/clock", data='{"advance": ' + value + "}")
+    assert resp.status == 400
+    assert (await api.get("/_sandbox/api/clock")).status == 200
+
+
+def test_a_corrupt_saved_clock_offset_is_ignored_at_start() -> None:
+    from sandbox.app import saved_offset
+
+    store = SQLiteStore.in_memory()
+    store.meta_set("clock_offset", "nan")
+    assert saved_offset(store) == 0.0
