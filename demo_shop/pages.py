@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from aiohttp import web
+from yarl import URL
 
 from demo_shop import state as catalogue
 from demo_shop.keys import SETTINGS, STATE, WECHAT
@@ -25,6 +26,15 @@ BROKEN = {
 }
 
 
+def local_path(value: str) -> str:
+    """Where to go after sign-in: a path on this shop only (never `//host`, `/\\host` or a scheme)."""
+    url = URL(value)
+    bad = "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value)
+    if url.scheme or url.host or not value.startswith("/") or value.startswith("//") or bad:
+        return "/"
+    return value
+
+
 @routes.get("/")
 async def index(request: web.Request) -> web.StreamResponse:
     trace: Trace = []
@@ -37,8 +47,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     """Step 4, at sign-in rather than checkout (seed note 5): a server-side redirect to WeChat."""
     session = session_of(request)
     session.oauth_state = secrets.token_urlsafe(12)
-    wanted = request.query.get("next", "/")
-    session.next_url = wanted if wanted.startswith("/") and not wanted.startswith("//") else "/"
+    session.next_url = local_path(request.query.get("next", "/"))
     redirect_uri = f"{request.app[SETTINGS].public_url}/auth/callback"
     location = request.app[WECHAT].authorize_url(redirect_uri, session.oauth_state)
     step = Step(4, "send the browser to WeChat's authorize page (a server-side 302)",
@@ -165,7 +174,7 @@ async def result(request: web.Request) -> web.StreamResponse:
             answer = await request.app[WECHAT].order_query(order.out_trade_no, trace)
         except WeChatError:
             answer = {}
-        if answer.get("trade_state") == "SUCCESS":
+        if answer.get("trade_state") == "SUCCESS" and answer.get("total_fee") == str(order.total_fee):
             order.mark_paid(answer.get("transaction_id", ""), "order query")
     elif order.status == "PAID":
         sources = [d["source"] for d in order.deliveries]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -133,8 +134,11 @@ async def refund(request: web.Request) -> web.StreamResponse:
     if order is None:
         raise web.HTTPNotFound()
     form = await request.post()
-    amount = int(str(form.get("amount") or order.total_fee - order.refunded))
-    out_refund_no = f"R{order.out_trade_no}{len(order.refunds) + 1}"
+    raw = str(form.get("amount") or order.total_fee - order.refunded)
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= order.total_fee - order.refunded:
+        raise web.HTTPBadRequest(text=f"amount must be 1 to {order.total_fee - order.refunded} fen")
+    amount = int(raw)
+    out_refund_no = f"R{order.out_trade_no}{secrets.token_hex(3).upper()}"
     trace: Trace = []
     # Recorded before the call: WeChat's refund notification may arrive before the refund API answers.
     record: dict[str, Any] = {"out_refund_no": out_refund_no, "amount": amount, "notified": ""}

@@ -38,7 +38,7 @@ class Order:
     openid: str
     nickname: str
     status: str = "NEW"
-    """NEW → PAID → REFUNDED / PARTIALLY_REFUNDED; or CANCELLED / FAILED as the page reported."""
+    """NEW → PAID → PARTIALLY_REFUNDED / REFUNDED. A cancelled or failed payment leaves it NEW (pay again)."""
     prepay_id: str = ""
     transaction_id: str = ""
     fulfilled: int = 0
@@ -83,6 +83,9 @@ class Session:
         return bool(self.openid)
 
 
+MAX_SESSIONS = 1000
+
+
 @dataclass
 class ShopState:
     orders: dict[str, Order] = field(default_factory=dict)
@@ -95,6 +98,8 @@ class ShopState:
     def new_session(self) -> Session:
         session = Session(secrets.token_urlsafe(18))
         self.sessions[session.id] = session
+        while len(self.sessions) > MAX_SESSIONS:  # a long `up` under many fresh test browsers stays small
+            del self.sessions[next(iter(self.sessions))]
         return session
 
     def new_order(self, item: Product, session: Session) -> Order:

@@ -8,12 +8,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+from xml.parsers.expat import ExpatError
 
 import aiohttp
 import xmltodict
 
 from demo_shop.settings import Settings
-from demo_shop.signing import jsapi_signature, pay_sign
+from demo_shop.signing import jsapi_signature, pay_sign, verify
 from demo_shop.trace import Step, Trace, masked
 
 TOKEN_MARGIN = 300
@@ -52,8 +53,12 @@ class WeChat:
         self._lock = asyncio.Lock()
 
     async def _get(self, trace: Trace, step: int, what: str, path: str, params: dict[str, str]) -> dict[str, Any]:
-        async with self.http.get(self.settings.api_base + path, params=params) as response:
-            body: dict[str, Any] = await response.json(content_type=None)
+        try:
+            async with self.http.get(self.settings.api_base + path, params=params) as response:
+                body: dict[str, Any] = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            trace.append(Step(step, what, masked({"GET": path, **params}), str(exc), False, "demo_shop/wechat.py"))
+            raise WeChatError("NETWORK", f"WeChat did not answer {path}: {exc}") from None
         failed = bool(body.get("errcode"))
         trace.append(Step(step, what, masked({"GET": path, **params}), masked(body), not failed, "demo_shop/wechat.py"))
         if failed:
@@ -148,13 +153,19 @@ class WeChat:
             fields["sign_type"] = self.settings.sign_type
         fields["sign"] = pay_sign(fields, self.settings.mch_key, self.settings.sign_type)
         body = xmltodict.unparse({"xml": fields}, full_document=False)
-        async with self.http.post(self.settings.pay_base + path, data=body.encode()) as response:
-            text = await response.text()
-        answer: dict[str, str] = dict(xmltodict.parse(text, disable_entities=True)["xml"] or {})
+        try:
+            async with self.http.post(self.settings.pay_base + path, data=body.encode()) as response:
+                text = await response.text()
+            answer = parse_xml(text)
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, ExpatError) as exc:
+            trace.append(Step(step, what, masked({"POST": path, **fields}), str(exc), False, "demo_shop/wechat.py"))
+            raise WeChatError("NETWORK", f"WeChat Pay did not answer {path}: {exc}") from None
         ok = answer.get("return_code") == "SUCCESS" and answer.get("result_code") == "SUCCESS"
         trace.append(Step(step, what, masked({"POST": path, **fields}), masked(answer), ok, "demo_shop/wechat.py"))
         if answer.get("return_code") != "SUCCESS":
             raise WeChatError(answer.get("return_code", "FAIL"), answer.get("return_msg", ""))
+        if not verify(answer, self.settings.mch_key):  # an answer is trusted only once its sign checks out
+            raise WeChatError("SIGN", f"the answer of {path} is not signed with the merchant key")
         if answer.get("result_code") != "SUCCESS":
             raise WeChatError(answer.get("err_code", "FAIL"), answer.get("err_code_des", ""))
         return answer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterable
 
 import jinja2
@@ -22,6 +23,7 @@ from mock_wechat.store import SQLiteStore, Store
 from mock_wechat.surfaces import assets, avatar, bridge, cgi_bin, oauth, pay_v2, sns
 
 PRUNE_EVERY = 60.0
+log = logging.getLogger("mock_wechat")
 
 
 def templates() -> jinja2.Environment:
@@ -38,7 +40,10 @@ async def _prune_expired(app: web.Application) -> AsyncIterator[None]:
     async def loop() -> None:
         while True:
             await asyncio.sleep(PRUNE_EVERY)
-            app[STORE].prune(app[CLOCK].now())
+            try:
+                app[STORE].prune(app[CLOCK].now())
+            except Exception:
+                log.exception("pruning expired records failed")
 
     task = asyncio.create_task(loop())
     yield

@@ -17,7 +17,12 @@ class Ids:
     """One generator per app; reproducible for a given seed and boot number."""
 
     def __init__(self, seed: int | None = None, boot: int = 0) -> None:
+        self.seed, self.boot = seed, boot
         self._random = random.Random(None if seed is None else f"{seed}:{boot}")
+
+    def reseed(self) -> None:
+        """Start the sequence again (on reset), so each test of a seeded run gets the same ids."""
+        self._random.seed(None if self.seed is None else f"{self.seed}:{self.boot}")
 
     def _chars(self, alphabet: str, n: int) -> str:
         return "".join(self._random.choice(alphabet) for _ in range(n))

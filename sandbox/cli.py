@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import socket
 import sys
@@ -89,7 +90,8 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C arrives as KeyboardInterrupt instead
+            loop.add_signal_handler(sig, stop.set)
     sandbox_sock = bind(args.host, args.port)
     sandbox_url = url_of(sandbox_sock, args.host)
     sites: list[tuple[web.Application, socket.socket]] = []

@@ -12,7 +12,7 @@ from aiohttp import web
 from mock_wechat.app import reconfigure
 from mock_wechat.config import Account, Merchant, User, WeChatConfig
 from mock_wechat.ids import openid_for, unionid_for
-from mock_wechat.keys import ACCOUNTS, PAY, STORE, current_config
+from mock_wechat.keys import ACCOUNTS, IDS, PAY, STORE, current_config
 from sandbox import defaults
 from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED
 
@@ -124,6 +124,7 @@ def reset_state(app: web.Application) -> None:
     if boots is not None:
         store.meta_set("boots", boots)
     app[SANDBOX_CLOCK].offset = 0.0
+    app[IDS].reseed()
     reconfigure(app, app[ORIGINAL_CONFIG])
     app[ACCOUNTS].seed_users()
 

@@ -29,6 +29,8 @@ class Deliverer:
         self.book, self.config = book, config
         self._wake = asyncio.Event()
         self._running: set[str] = set()
+        self._tasks: set[asyncio.Task[Notification]] = set()
+        self._parallel = asyncio.Semaphore(PARALLEL)
         self._session: aiohttp.ClientSession | None = None
         book.listeners.append(self.wake)
 
@@ -62,7 +64,13 @@ class Deliverer:
                 allow_redirects=False,
             ) as response:
                 status = response.status
-                body = (await response.content.read(MAX_READ)).decode("utf-8", "replace")
+                chunks, size = [], 0
+                async for chunk in response.content.iter_chunked(8192):  # the whole answer, not its first chunk
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size >= MAX_READ:
+                        break
+                body = b"".join(chunks)[:MAX_READ].decode("utf-8", "replace")
         except TimeoutError:
             return self.book.record(note, status=None, body="", ok=False, verdict="no answer within 5 s")
         except aiohttp.ClientError as exc:
@@ -70,33 +78,53 @@ class Deliverer:
         ok, verdict = rules.acknowledged_v2(status, body)
         return self.book.record(note, status=status, body=body, ok=ok, verdict=verdict)
 
-    async def deliver_due(self) -> list[Notification]:
-        """Deliver everything due now (tests call this directly); returns the updated notifications."""
-        due = [n for n in self.book.due_now() if n.id not in self._running]
-        semaphore = asyncio.Semaphore(PARALLEL)
+    def _launch(self, note: Notification) -> asyncio.Task[Notification]:
+        """Deliver one notification in a task of its own: a slow merchant never holds up the others."""
+        self._running.add(note.id)
 
-        async def one(note: Notification) -> Notification:
-            async with semaphore:
-                self._running.add(note.id)
-                try:
+        async def deliver() -> Notification:
+            try:
+                async with self._parallel:
                     return await self.attempt(note)
-                finally:
-                    self._running.discard(note.id)
+            finally:
+                self._running.discard(note.id)
+                self.wake()  # its next attempt may now be the earliest one
 
-        return list(await asyncio.gather(*(one(n) for n in due)))
+        task = asyncio.create_task(deliver())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _due(self) -> tuple[list[Notification], float | None]:
+        """What is due now and when the next one falls due, leaving out those being delivered."""
+        now = self.book.clock.now()
+        waiting = [n for n in self.book.pending() if n.id not in self._running and n.next_at is not None]
+        due = [n for n in waiting if n.next_at is not None and n.next_at <= now]
+        later = [n.next_at for n in waiting if n.next_at is not None and n.next_at > now]
+        return due, min(later) if later else None
+
+    async def deliver_due(self) -> list[Notification]:
+        """Deliver everything due now and wait for the answers (tests call this directly)."""
+        due, _ = self._due()
+        return list(await asyncio.gather(*(self._launch(n) for n in due)))
 
     async def run(self) -> None:
         while True:
             self._wake.clear()
+            next_at: float | None = None
             try:
-                await self.deliver_due()
+                due, next_at = self._due()
+                for note in due:
+                    self._launch(note)
             except Exception:
                 log.exception("notification delivery failed")
-            next_at = self.book.next_due_at()
             wait = IDLE if next_at is None else max(0.01, min(IDLE, next_at - self.book.clock.now()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()

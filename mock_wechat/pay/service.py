@@ -273,9 +273,12 @@ class PayService:
             self.index.put(f"transaction:{order.transaction_id}", order.mch_id, Pointer(key))
 
     def by_prepay_id(self, prepay_id: str) -> Order | None:
+        """The order of a prepay_id, while it is the order's current one (a renewed order drops the old)."""
         pointer = self.index.get(f"prepay:{prepay_id}")
         found = self.orders.get(pointer.value) if pointer else None
-        return None if found is None else orders.effective(found, self.clock.now())
+        if found is None or found.prepay_id != prepay_id:
+            return None
+        return orders.effective(found, self.clock.now())
 
     def find(self, mch_id: str, fields: Mapping[str, str]) -> Order:
         """By transaction_id (preferred) or out_trade_no, as orderquery and refund look orders up."""

@@ -348,3 +348,11 @@ def test_the_shop_sends_localhost_to_its_own_url(demo: Demo) -> None:
     answer = requests.get(f"http://localhost:{port}/checkout/x?mode=bridge", allow_redirects=False, timeout=5)
     assert answer.status_code == 302
     assert answer.headers["Location"] == f"{demo.shop_url}/checkout/x?mode=bridge"
+
+
+def test_sign_in_never_redirects_off_the_shop() -> None:
+    from demo_shop.pages import local_path
+
+    for hostile in ("//evil.example", "/\\evil.example/x", "/\tevil", "https://evil.example/", "javascript:x"):
+        assert local_path(hostile) == "/"
+    assert local_path("/checkout/1?mode=bridge") == "/checkout/1?mode=bridge"

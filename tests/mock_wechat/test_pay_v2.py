@@ -19,7 +19,7 @@ from mock_wechat.ids import Ids
 from mock_wechat.keys import ACCOUNTS, PAY, Exchange
 from mock_wechat.middleware import MAX_BODY
 from mock_wechat.pay.orders import Outcome
-from mock_wechat.pay.service import PayService, sandbox_signkey
+from mock_wechat.pay.service import PayService, Signer, sandbox_signkey
 from mock_wechat.store import SQLiteStore
 from sandbox import defaults
 from tests.conftest import OTHER_APPID, ClientFactory, make_config
@@ -1219,3 +1219,22 @@ async def test_a_cdata_terminator_in_a_value_round_trips_through_the_sandbox(cli
     await create(client, attach="a]]>b<c>&d")
     fields = await query(client, out_trade_no="T20240101000001")
     assert fields["attach"] == "a]]>b<c>&d"
+
+
+def test_a_renewed_order_no_longer_answers_to_its_old_prepay_id() -> None:
+    from mock_wechat.clock import ManualClock
+    from mock_wechat.ids import Ids
+    from mock_wechat.keys import PAY
+    from tests.conftest import make_config
+
+    clock = ManualClock()
+    pay = mock_wechat.create_app(make_config(), clock=clock, ids=Ids(3))[PAY]
+    merchant = pay.merchant(MCH_ID)
+    signer = Signer(merchant, MCH_KEY, MD5, sandbox=False)
+    fields = {k: str(v) for k, v in order_fields().items()}
+    first = pay.unifiedorder(signer, fields)
+    clock.advance(7201)
+    second = pay.unifiedorder(signer, fields)
+    assert second.prepay_id != first.prepay_id
+    assert pay.by_prepay_id(first.prepay_id) is None
+    assert pay.by_prepay_id(second.prepay_id) == second

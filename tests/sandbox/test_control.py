@@ -700,3 +700,14 @@ def test_a_corrupt_saved_clock_offset_is_ignored_at_start() -> None:
     store = SQLiteStore.in_memory()
     store.meta_set("clock_offset", "nan")
     assert saved_offset(store) == 0.0
+
+
+async def test_reset_starts_the_ids_again_so_seeded_tests_repeat(api: Client) -> None:
+    params = {"appid": APPID, "redirect_uri": "http://127.0.0.1:9/cb", "response_type": "code", "scope": "snsapi_base"}
+    headers = {"X-WeChat-Sandbox-User": "alice"}
+    codes = []
+    for _ in range(2):
+        await api.post("/_sandbox/api/reset")
+        resp = await api.get("/connect/oauth2/authorize", params=params, headers=headers, allow_redirects=False)
+        codes.append(resp.headers["Location"])
+    assert codes[0] == codes[1]

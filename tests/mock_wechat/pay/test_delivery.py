@@ -689,3 +689,39 @@ async def test_a_reset_during_an_attempt_does_not_bring_the_notification_back(en
     await attempt
     assert env.pay.book.all() == []
     assert env.pay.book.pending() == []
+
+
+# -- answers in pieces, slow merchants ------------------------------------------------------------
+
+
+async def test_an_answer_written_in_two_chunks_is_read_whole(env: Env, aiohttp_server: ServerFactory) -> None:
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/xml"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.write(b"<xml><return_code><![CDATA[SUCC")
+        await asyncio.sleep(0.05)  # the merchant's second write comes a little later
+        await response.write(b"ESS]]></return_code></xml>")
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_post("/notify", chunked)
+    server = await aiohttp_server(app)
+    env.create(str(server.make_url("/notify")))
+    [note] = await env.deliverer.deliver_due()
+    assert note.status == Status.DELIVERED
+
+
+async def test_a_slow_merchant_does_not_hold_up_another_notification(env: Env, listener: Listener) -> None:
+    listener.replies.append(SLOW)
+    env.create(listener.url)
+    slow = asyncio.create_task(env.deliverer.deliver_due())
+    await listener.arrived.wait()
+    other = env.pay.book.create(
+        kind=Kind.PAYMENT, mch_id=MCH_ID, out_trade_no="T2", notify_url=listener.url, body="<xml/>"
+    )
+    [delivered] = await asyncio.wait_for(env.deliverer.deliver_due(), timeout=2)
+    assert delivered.id == other.id
+    listener.release.set()
+    await slow
