@@ -7,6 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -130,6 +131,13 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """A record that names another (the current token of an appid, the order of a prepay_id)."""
+
+    value: str
 
 
 class Table(Generic[T]):

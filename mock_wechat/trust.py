@@ -11,7 +11,8 @@ from aiohttp import web
 from mock_wechat.config import WeChatConfig
 from mock_wechat.domains import is_loopback, parse_origin
 
-GUARDED = ("/_sandbox/api/", "/_sandbox/bridge/", "/_sandbox/oauth/")
+GUARDED = ("/_sandbox/api/", "/_sandbox/bridge/")
+"""The OAuth helper forms check their own origin (and answer with WeChat's error page)."""
 READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mock_wechat.masking import mask
+
+__all__ = ["mask", "mask_params"]
+
 SECRET_NAMES = frozenset(
     {
         "secret",
@@ -21,13 +25,6 @@ SECRET_NAMES = frozenset(
         "pin",
     }
 )
-
-
-def mask(value: str) -> str:
-    """Enough to tell two values apart, never enough to use one: `AbCd…wxYz (136 chars)`."""
-    if len(value) <= 8:
-        return "****"
-    return f"{value[:4]}…{value[-4:]} ({len(value)} chars)"
 
 
 def mask_params(params: Mapping[str, str]) -> dict[str, str]:

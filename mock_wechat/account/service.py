@@ -11,17 +11,10 @@ from mock_wechat.account.tokens import AccessToken, Ticket, TokenKind
 from mock_wechat.clock import Clock
 from mock_wechat.config import Account, User, WeChatConfig
 from mock_wechat.ids import Ids, openid_for
-from mock_wechat.store import Store, Table
+from mock_wechat.store import Pointer, Store, Table
 
 RETAIN = 86_400
 """Expired records are kept a day so late callers get 42001/40163 rather than "never issued"."""
-
-
-@dataclass(frozen=True)
-class Pointer:
-    """The current token or ticket of one appid and kind."""
-
-    value: str
 
 
 @dataclass(frozen=True)

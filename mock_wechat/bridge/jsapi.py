@@ -12,6 +12,7 @@ from mock_wechat import signing
 from mock_wechat.account.tokens import Ticket
 from mock_wechat.config import Account
 from mock_wechat.domains import allowed, parse_origin
+from mock_wechat.masking import mask
 
 JS_TO_BRIDGE = {
     "config": "preVerifyJSAPI",
@@ -131,10 +132,6 @@ def _sha1_exact(ticket: str, nonce: str, timestamp: str, url: str) -> str:
     return hashlib.sha1(plain.encode()).hexdigest()  # noqa: S324 - WeChat's algorithm
 
 
-def _mask(ticket: str) -> str:
-    return f"{ticket[:6]}…{ticket[-4:]}"
-
-
 def signature_diagnostics(
     signature: str,
     nonce: str,
@@ -151,10 +148,10 @@ def signature_diagnostics(
             "the back end must get one from /cgi-bin/ticket/getticket (and cache it) before signing."
         ]
     current = tickets[0].ticket
-    expected = signing.jsapi_string_to_sign(_mask(current), nonce, timestamp, url)
+    expected = signing.jsapi_string_to_sign(mask(current), nonce, timestamp, url)
     lines = [
         f"wx.config signature {signature!r} does not verify. The sandbox used the URL {url!r} "
-        f"and the jsapi_ticket {_mask(current)} (issued to {account.appid}); the string to sign is "
+        f"and the jsapi_ticket {mask(current)} (issued to {account.appid}); the string to sign is "
         f"{expected!r}, whose sha1 is {signing.jsapi_signature(current, nonce, timestamp, url)}."
     ]
     if "#" in href and _sha1_exact(current, nonce, timestamp, href) == signature:
@@ -163,7 +160,7 @@ def signature_diagnostics(
         lines.append("It was signed with an URL-encoded URL: sign the URL as it is, not encoded.")
     for old in expired:
         if signing.jsapi_signature(old.ticket, nonce, timestamp, url) == signature:
-            lines.append(f"It was signed with the expired jsapi_ticket {_mask(old.ticket)}: refresh it on expiry.")
+            lines.append(f"It was signed with the expired jsapi_ticket {mask(old.ticket)}: refresh it on expiry.")
     return lines
 
 

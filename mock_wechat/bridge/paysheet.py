@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from mock_wechat import signing
 from mock_wechat.config import Merchant
 from mock_wechat.domains import is_loopback, parse_origin
+from mock_wechat.masking import mask
 from mock_wechat.pay.orders import Order, TradeState
 
 FIELDS = ("appId", "timeStamp", "nonceStr", "package", "signType", "paySign")
@@ -97,7 +98,7 @@ def check_pay_sign(args: Mapping[str, Any], key: str, answer_sign: str, other_ap
     signed = {k: str(args[k]) for k in SIGNED}
     if sign_type in signing.SIGN_TYPES and signing.v2_sign(signed, key, sign_type) == pay_sign:
         return []
-    plain = signing.v2_string_to_sign(signed, key[:4] + "…" + key[-4:])
+    plain = signing.v2_string_to_sign(signed, mask(key))
     if sign_type in signing.SIGN_TYPES:
         lines = [f"paySign {pay_sign!r} does not verify. The string the sandbox signed (key masked): {plain}"]
         lines[0] += f" with {sign_type}."

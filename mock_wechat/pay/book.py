@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mock_wechat.account.service import Pointer
 from mock_wechat.clock import Clock
 from mock_wechat.ids import Ids
 from mock_wechat.pay import notifications as rules
 from mock_wechat.pay.notifications import Notification, Status
-from mock_wechat.store import Store, Table
+from mock_wechat.store import Pointer, Store, Table
 
 
 class NotificationBook:

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from mock_wechat import errors, signing, times
-from mock_wechat.account.service import Pointer
 from mock_wechat.pay import refunds, v2_xml
 from mock_wechat.pay.notifications import Kind
 from mock_wechat.pay.orders import Order
 from mock_wechat.pay.refunds import Refund
 from mock_wechat.pay.service import PayService, Signer, fen, require
+from mock_wechat.store import Pointer
 
 
 def refund(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> tuple[Refund, Order]:

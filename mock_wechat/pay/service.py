@@ -7,17 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from mock_wechat import errors, signing, times
-from mock_wechat.account.service import AccountService, Pointer
+from mock_wechat.account.service import AccountService
 from mock_wechat.clock import Clock
 from mock_wechat.config import Merchant, User, WeChatConfig
 from mock_wechat.domains import allowed, parse_origin
 from mock_wechat.ids import Ids, openid_for
+from mock_wechat.masking import mask
 from mock_wechat.pay import orders, rules, v2_xml
 from mock_wechat.pay.book import NotificationBook
 from mock_wechat.pay.notifications import Kind
 from mock_wechat.pay.orders import Order, Outcome, TradeType
 from mock_wechat.pay.refunds import Refund
-from mock_wechat.store import Store, Table
+from mock_wechat.store import Pointer, Store, Table
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class PayService:
     def _sign_diagnostic(
         self, fields: Mapping[str, str], merchant: Merchant, key: str, sign_type: str, sandbox: bool
     ) -> str:
-        masked = signing.v2_string_to_sign(fields, key).rsplit("&key=", 1)[0] + "&key=" + key[:4] + "…" + key[-4:]
+        masked = signing.v2_string_to_sign(fields, mask(key))
         lines = [
             f"sign {fields.get('sign')!r} does not verify with {sign_type}.",
             f"The sandbox signed (key masked): {masked}",

@@ -66,7 +66,11 @@ def render(fields: Mapping[str, str | int]) -> str:
     return "".join(parts)
 
 
-def render_signed(fields: Mapping[str, str | int], key: str, sign_type: str) -> str:
-    """`<xml>` with a `sign` over every non-empty field, computed as the receiver will check it."""
+def sign_fields(fields: Mapping[str, str | int], key: str, sign_type: str) -> dict[str, str | int]:
+    """The fields and their `sign` (over every non-empty field), computed as the receiver will check it."""
     as_text = {k: str(v) for k, v in fields.items()}
-    return render({**fields, "sign": signing.v2_sign(as_text, key, sign_type)})
+    return {**fields, "sign": signing.v2_sign(as_text, key, sign_type)}
+
+
+def render_signed(fields: Mapping[str, str | int], key: str, sign_type: str) -> str:
+    return render(sign_fields(fields, key, sign_type))

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from mock_wechat.dialects import signed_v2, v2_response
+from mock_wechat.dialects import v2_response
 from mock_wechat.keys import IDS, PAY, V2_FIELDS, V2_SIGNER
 from mock_wechat.pay import bills, refunding, v2_xml
 from mock_wechat.pay.orders import STATE_DESC, Order, TradeState, TradeType
@@ -160,10 +160,10 @@ def handler(operation: Operation, sandbox: bool) -> Callable[[web.Request], Awai
             answer["appid"] = fields["appid"]
         answer.update(mch_id=signer.merchant.mch_id, nonce_str=request.app[IDS].nonce(), result_code="SUCCESS")
         answer.update(result)
-        text = signed_v2(answer, signer)
-        if operation is unifiedorder:
-            pay.note_answer_sign(signer.merchant.mch_id, fields["out_trade_no"], v2_xml.parse(text.encode())["sign"])
-        return v2_response(text)
+        signed = v2_xml.sign_fields(answer, signer.key, signer.sign_type)
+        if operation is unifiedorder:  # remembered, so a page that reuses it as paySign can be told
+            pay.note_answer_sign(signer.merchant.mch_id, fields["out_trade_no"], str(signed["sign"]))
+        return v2_response(v2_xml.render(signed))
 
     handle.__name__ = operation.__name__
     return handle

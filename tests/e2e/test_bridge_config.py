@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
+from mock_wechat.masking import mask
 from sandbox import defaults
 from tests.conftest import make_config
 from tests.e2e.bridge_kit import (
@@ -31,11 +32,6 @@ from tests.e2e.conftest import LiveServer
 from tests.e2e.shop import Sandbox, Shop, WeChatPage, page_html
 
 INVOKE = "/_sandbox/bridge/invoke"
-
-
-def mask(ticket: str) -> str:
-    """How the sandbox shows a jsapi_ticket in diagnostics."""
-    return f"{ticket[:6]}…{ticket[-4:]}"
 
 
 def serve(shop: Shop, sandbox_url: str, path: str, script: str, sdk: str = "official") -> str:

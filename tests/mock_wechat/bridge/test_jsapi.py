@@ -12,6 +12,7 @@ from mock_wechat.account.tokens import Ticket
 from mock_wechat.bridge import jsapi
 from mock_wechat.bridge.jsapi import Page
 from mock_wechat.config import Account
+from mock_wechat.masking import mask
 
 APPID = "wx5a4db0c0ffee0001"
 PAGE = "http://127.0.0.1:8000/pay/checkout?order=42"
@@ -214,7 +215,7 @@ def test_wrong_signature_explains_url_ticket_and_string_to_sign() -> None:
     assert not verdict.ok
     assert verdict.result == {"err_msg": "preVerifyJSAPI:fail_invalid signature"}
     text = "\n".join(verdict.diagnostics)
-    masked = f"{TICKET[:6]}…{TICKET[-4:]}"
+    masked = mask(TICKET)
     assert PAGE in text
     assert f"jsapi_ticket={masked}&noncestr={NONCE}&timestamp={TIMESTAMP}&url={PAGE}" in text
     assert sha1_sign(TICKET, PAGE) in text
@@ -245,7 +246,7 @@ def test_signature_with_an_expired_ticket_is_explained() -> None:
     verdict = verify(args, tickets=(ticket(),), expired=(ticket(OLD_TICKET, issued_at=-8000),))
     assert verdict.result == {"err_msg": "preVerifyJSAPI:fail_invalid signature"}
     text = "\n".join(verdict.diagnostics)
-    assert f"expired jsapi_ticket {OLD_TICKET[:6]}…{OLD_TICKET[-4:]}" in text
+    assert f"expired jsapi_ticket {mask(OLD_TICKET)}" in text
     assert OLD_TICKET not in text
 
 
