@@ -85,7 +85,7 @@ def emulated_paths(app: web.Application) -> list[str]:
     for resource in app.router.resources():
         info = resource.get_info()
         path = info.get("path") or info.get("formatter")
-        if isinstance(path, str) and not path.startswith("/_sandbox/"):
+        if isinstance(path, str) and not path.startswith("/_sandbox/") and path != "/":
             paths.add(path)
     return sorted(paths)
 

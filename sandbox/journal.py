@@ -10,6 +10,8 @@ from mock_wechat.store import Store
 from sandbox.masking import mask_params
 
 NOT_JOURNALED = ("/_sandbox/api/", "/_sandbox/static/", "/_sandbox/avatar/")
+CONSOLE_PATHS = frozenset({"/", "/_sandbox/"})
+"""The workbench's own pages: looking at the journal does not write to it."""
 KEEP = 10_000
 TRIM_EVERY = 500
 
@@ -22,7 +24,7 @@ class Journal:
         self._since_trim = 0
 
     def __call__(self, exchange: Exchange) -> None:
-        if exchange.path.startswith(NOT_JOURNALED):
+        if exchange.path.startswith(NOT_JOURNALED) or exchange.path in CONSOLE_PATHS:
             return
         self._store.journal_append(entry(exchange))
         self._since_trim += 1
@@ -32,6 +34,9 @@ class Journal:
 
     def entries(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         return self._store.journal_list(after, limit)
+
+    def recent(self, limit: int) -> list[dict[str, Any]]:
+        return self._store.journal_recent(limit)
 
 
 def entry(exchange: Exchange) -> dict[str, Any]:

@@ -1,0 +1,57 @@
+"""The console at `/_sandbox/`: credentials, users, orders, notifications and the journal, read-only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import jinja2
+from aiohttp import web
+
+from mock_wechat.keys import ACCOUNTS, PAY, current_config
+from mock_wechat.pay import orders as order_rules
+from sandbox.control import user_json
+from sandbox.keys import JOURNAL, SANDBOX_CLOCK
+
+routes = web.RouteTableDef()
+CONSOLE_TEMPLATES = web.AppKey("console_templates", jinja2.Environment)
+SHOWN = 50
+
+
+def templates() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("sandbox", "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["when"] = lambda ts: datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return environment
+
+
+@routes.get("/")
+async def root(request: web.Request) -> web.Response:
+    """Nothing of WeChat lives at `/`: a browser that opens the sandbox's address lands on the console."""
+    return web.Response(status=302, headers={"Location": "/_sandbox/"})
+
+
+@routes.get("/_sandbox/")
+async def console(request: web.Request) -> web.Response:
+    app = request.app
+    config = current_config(app)
+    pay = app[PAY]
+    now = app[SANDBOX_CLOCK].now()
+    recent = sorted(pay.orders.query(), key=lambda o: o.created_at, reverse=True)[:SHOWN]
+    journal = app[JOURNAL].recent(SHOWN)
+    html = (
+        app[CONSOLE_TEMPLATES]
+        .get_template("console.html")
+        .render(
+            config=config,
+            users=[user_json(u, config) for u in app[ACCOUNTS].all_users()],
+            orders=[order_rules.effective(o, now) for o in recent],
+            notifications=list(reversed(pay.book.all()))[:SHOWN],
+            journal=journal,
+            now=now,
+            offset=app[SANDBOX_CLOCK].offset,
+        )
+    )
+    return web.Response(text=html, content_type="text/html", charset="utf-8", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,53 @@
+"""The console at /_sandbox/: what a developer sees, escaped."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+import sandbox
+from sandbox import defaults
+from tests.conftest import APPID, SECRET, ClientFactory, make_config
+
+Client = TestClient[web.Request, web.Application]
+
+
+async def console(aiohttp_client: ClientFactory) -> Client:
+    return await aiohttp_client(sandbox.create_app(make_config()))
+
+
+async def test_the_root_leads_to_the_console(aiohttp_client: ClientFactory) -> None:
+    client = await console(aiohttp_client)
+    resp = await client.get("/", allow_redirects=False)
+    assert (resp.status, resp.headers["Location"]) == (302, "/_sandbox/")
+
+
+async def test_the_console_lists_credentials_and_users_escaped(aiohttp_client: ClientFactory) -> None:
+    client = await console(aiohttp_client)
+    html = await (await client.get("/_sandbox/")).text()
+    assert APPID in html
+    assert SECRET in html
+    assert defaults.DEFAULT_MCH_ID in html
+    assert "Bob &lt;b&gt;&amp;" in html  # bob's nickname, escaped
+    assert "<b>&" not in html
+
+
+async def test_the_console_shows_the_journal_with_its_explanations(aiohttp_client: ClientFactory) -> None:
+    client = await console(aiohttp_client)
+    await client.get("/cgi-bin/token", params={"grant_type": "client_credential", "appid": APPID, "secret": "x"})
+    html = await (await client.get("/_sandbox/")).text()
+    assert "/cgi-bin/token" in html
+    assert "40125" in html
+    assert "secret does not match appid" in html
+
+
+async def test_the_console_shows_orders_and_notifications(aiohttp_client: ClientFactory) -> None:
+    from tests.pay_helpers import order_fields, post
+
+    client = await console(aiohttp_client)
+    await post(client, "/pay/unifiedorder", order_fields(out_trade_no="CONSOLE-1"))
+    await client.post(f"/_sandbox/api/orders/{defaults.DEFAULT_MCH_ID}/CONSOLE-1/pay", json={})
+    html = await (await client.get("/_sandbox/")).text()
+    assert "CONSOLE-1" in html
+    assert "SUCCESS" in html
+    assert "payment" in html
