@@ -14,7 +14,10 @@ from pathlib import Path
 
 import aiohttp
 
+from mock_wechat.signing import v2_sign
 from sandbox.defaults import DEFAULT_APPID as APPID
+from sandbox.defaults import DEFAULT_MCH_ID as MCH_ID
+from sandbox.defaults import DEFAULT_MCH_KEY as MCH_KEY
 from sandbox.defaults import DEFAULT_SECRET as SECRET
 
 STARTS = 5
@@ -40,7 +43,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 
 async def latencies(base: str) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"token": [], "oauth_code+exchange": []}
+    out: dict[str, list[float]] = {"token": [], "oauth_code+exchange": [], "unifiedorder": []}
     params = {"grant_type": "client_credential", "appid": APPID, "secret": SECRET}
     authorize = {
         "appid": APPID,
@@ -63,6 +66,18 @@ async def latencies(base: str) -> dict[str, list[float]]:
             async with http.get(f"{base}/sns/oauth2/access_token", params=exchange) as resp:
                 await resp.read()
             out["oauth_code+exchange"].append(time.perf_counter() - t)
+        async with http.get(f"{base}/_sandbox/api/config") as resp:
+            openid = (await resp.json())["users"][0]["openids"][APPID]
+        for n in range(REQUESTS // 2):
+            fields = {"appid": APPID, "mch_id": MCH_ID, "nonce_str": f"n{n}", "body": "bench", "out_trade_no": f"B{n}",
+                      "total_fee": "1", "spbill_create_ip": "127.0.0.1", "notify_url": "http://127.0.0.1:9/notify",
+                      "trade_type": "JSAPI", "openid": openid}  # fmt: skip
+            fields["sign"] = v2_sign(fields, MCH_KEY)
+            body = "<xml>" + "".join(f"<{k}>{v}</{k}>" for k, v in fields.items()) + "</xml>"
+            t = time.perf_counter()
+            async with http.post(f"{base}/pay/unifiedorder", data=body.encode()) as resp:
+                await resp.read()
+            out["unifiedorder"].append(time.perf_counter() - t)
     return out
 
 
