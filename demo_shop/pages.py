@@ -118,6 +118,10 @@ async def checkout(request: web.Request) -> web.StreamResponse:
     if session is None:
         return redirect(request, f"/login?next={quote(request.path_qs)}")
     order = _order(request)
+    if order.openid != session.openid:
+        raise web.HTTPNotFound(text="no such order")  # another buyer's order is none of this page's business
+    if order.status != "NEW":
+        return redirect(request, f"/result/{order.out_trade_no}", trace)  # paid already: never offer Pay again
     broken = request.query.get("broken", "")
     mode = "bridge" if request.query.get("mode") == "bridge" else "jssdk"
     return render(

@@ -129,7 +129,11 @@ async def notify_refund(request: web.Request) -> web.Response:
 
 @routes.post("/admin/refund/{out_trade_no}")
 async def refund(request: web.Request) -> web.StreamResponse:
-    """Refund all or part of a paid order through the refund API."""
+    """Refund all or part of a paid order through the refund API.
+
+    A real admin page sits behind authentication; this demo only refuses forms posted by other sites."""
+    if request.headers.get("Origin", request.app[SETTINGS].public_url) != request.app[SETTINGS].public_url:
+        raise web.HTTPForbidden(text="refunds are posted from the shop's own admin page")
     order = request.app[STATE].orders.get(request.match_info["out_trade_no"])
     if order is None:
         raise web.HTTPNotFound()
@@ -143,13 +147,14 @@ async def refund(request: web.Request) -> web.StreamResponse:
     # Recorded before the call: WeChat's refund notification may arrive before the refund API answers.
     record: dict[str, Any] = {"out_refund_no": out_refund_no, "amount": amount, "notified": ""}
     order.refunds.append(record)
+    order.refunded += amount  # reserved before the call, so two refunds at once cannot both take the rest
     try:
         await request.app[WECHAT].refund(order.out_trade_no, out_refund_no, order.total_fee, amount, trace)
     except WeChatError as error:
         order.refunds.remove(record)
+        order.refunded -= amount
         trace.append(Step(9, f"refund refused: {error}", None, None, False, "demo_shop/payments.py"))
     else:
-        order.refunded += amount
         order.status = "REFUNDED" if order.refunded >= order.total_fee else "PARTIALLY_REFUNDED"
     return redirect(request, "/admin", trace, status=303)
 
@@ -157,5 +162,7 @@ async def refund(request: web.Request) -> web.StreamResponse:
 @routes.post("/admin/fail-next-notification")
 async def fail_next_notification(request: web.Request) -> web.StreamResponse:
     """Training: answer the next payment notification with FAIL; WeChat retries 15 s later (sandbox clock)."""
+    if request.headers.get("Origin", request.app[SETTINGS].public_url) != request.app[SETTINGS].public_url:
+        raise web.HTTPForbidden(text="posted from the shop's own admin page only")
     request.app[STATE].fail_next_notifications += 1
     return web.Response(status=303, headers={"Location": "/admin"})

@@ -151,6 +151,8 @@
 
   function renderSheet(sheet, callback) {
     var mask = element("div", { class: "mask" });
+    var below = layer().querySelectorAll(".mask .sheet").length;
+    if (below) mask.style.paddingBottom = 14 * below + "px"; // a second sheet stands out above the first
     var box = element("div", { class: "sheet", "data-testid": "wechat-pay-sheet", "data-sheet-id": sheet.sheet_id });
     var bar = element("div", { class: "bar" });
     var close = element("button", { class: "x", "data-testid": "wechat-pay-cancel", "aria-label": "关闭" }, "×");
@@ -197,11 +199,12 @@
     });
 
     var busy = false;
-    function finish(reply) {
+    function finish(reply, fallback) {
       mask.remove();
       explain(reply.diagnostics);
       if (reply.alert) showAlert(reply.alert);
-      answer(callback, resultOf(reply, "get_brand_wcpay_request:fail"));
+      else if (!reply.result && !fallback) showAlert("支付失败"); // the sandbox lost the sheet (reset, restart)
+      answer(callback, resultOf(reply, fallback || "get_brand_wcpay_request:fail"));
     }
     confirm.onclick = function () {
       if (busy) return;
@@ -229,7 +232,9 @@
     close.onclick = function () {
       if (busy) return; // a second tap, or a tap while the payment is confirming: the page gets one answer
       busy = true;
-      post("sheet/" + sheet.sheet_id + "/cancel", {}).then(finish, function () {
+      post("sheet/" + sheet.sheet_id + "/cancel", {}).then(function (reply) {
+        finish(reply, "get_brand_wcpay_request:cancel"); // the user tapped ×: whatever the sandbox says, cancel
+      }, function () {
         mask.remove();
         answer(callback, { err_msg: "get_brand_wcpay_request:cancel" });
       });

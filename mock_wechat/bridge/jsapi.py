@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,33 @@ MENU_SHARE_OF = {
 """The legacy onMenuShare* APIs: jsApiList grants the menu event, then jweixin invokes the send name (§C.8)."""
 WITHOUT_PERMISSION = frozenset({"preVerifyJSAPI", "checkJsApi", "getNetworkType", "closeWindow"})
 """Bridge calls the client answers whatever the page's jsApiList says."""
+BRIDGE_APIS = frozenset(
+    {"preVerifyJSAPI", "checkJsApi", "getNetworkType", "closeWindow", "getBrandWCPayRequest",
+     "updateAppMessageShareData", "updateTimelineShareData", "shareTimeline", "sendAppMessage", "shareQQ",
+     "shareWeiboApp", "shareQZone", "menu:share:timeline", "menu:share:appmessage", "menu:share:qq",
+     "menu:share:weiboApp", "menu:share:QZone", "startRecord", "stopRecord", "onVoiceRecordEnd", "playVoice",
+     "pauseVoice", "stopVoice", "onVoicePlayEnd", "uploadVoice", "downloadVoice", "translateVoice", "chooseImage",
+     "imagePreview", "uploadImage", "downloadImage", "getLocalImgData", "geoLocation", "openLocation",
+     "hideOptionMenu", "showOptionMenu", "hideMenuItems", "showMenuItems", "hideAllNonBaseMenuItem",
+     "showAllNonBaseMenuItem", "scanQRCode", "openProductViewWithPid", "batchAddCard", "chooseCard",
+     "batchViewCard", "consumedShareCard", "editAddress", "getRecevieBizHongBaoRequest", "startMonitoringBeacons",
+     "stopMonitoringBeacons", "onBeaconsInRange", "openEnterpriseChat", "launchMiniProgram", "openBusinessView",
+     "invokeMiniProgramAPI"}
+)  # fmt: skip
+"""The bridge functions the client has (every name jweixin 1.6 invokes); others are `system:function_not_exist`."""
+
+
+def unknown_function(name: str) -> Verdict:
+    """What WeChat's client answers for a bridge function it does not have: never `ok`."""
+    close = difflib.get_close_matches(name, BRIDGE_APIS, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return Verdict(
+        {"err_msg": "system:function_not_exist"},
+        ok=False,
+        diagnostics=[f"WeixinJSBridge has no function {name!r}{hint} (WeChat answers system:function_not_exist)"],
+    )
+
+
 KNOWN_APIS = frozenset(
     {"updateAppMessageShareData", "updateTimelineShareData", "onMenuShareTimeline", "onMenuShareAppMessage",
      "onMenuShareQQ", "onMenuShareWeibo", "onMenuShareQZone", "startRecord", "stopRecord", "onVoiceRecordEnd",

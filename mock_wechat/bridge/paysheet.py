@@ -41,6 +41,7 @@ class Sheet:
     status: str
     """`open`, then `paid`, `cancelled` or `failed`."""
     opened_at: float
+    wrong_pins: int = 0
 
 
 def prepay_id_of(args: Mapping[str, Any]) -> str:

@@ -22,6 +22,9 @@ from mock_wechat.store import Store, Table
 
 KEEP = 86_400
 WRONG_PIN = "支付密码错误，请重试"
+TOO_MANY_PINS = "支付密码错误次数过多，请稍后再试"
+PIN_TRIES = 5
+"""Wrong PINs a sheet accepts before it fails the payment (WeChat locks the PIN after a few tries)."""
 
 
 class SheetNotOpen(errors.InvalidArgs):
@@ -72,6 +75,8 @@ class BridgeService:
     def invoke(
         self, page_id: str, href: str, name: str, args: Mapping[str, Any], config_answers: int | None = None
     ) -> Verdict:
+        if name not in jsapi.BRIDGE_APIS:
+            return jsapi.unknown_function(name)
         page = self.pages.get(page_id)
         refusal = jsapi.permission(page, name, args, config_answers)
         if refusal is not None:
@@ -116,11 +121,16 @@ class BridgeService:
             refused.diagnostics[:0] = notes
             raise
         already = [s for s in self.sheets.query(prepay_id) if s.status == "open"]
-        if already:
+        if any(s.page_id == page_id for s in already):
             notes.append(
-                f"a second pay sheet opened for prepay_id {prepay_id} while {len(already)} was still open: both are "
-                "open, as in WeChat. This is how the seed's double pay sheet happened: is the pay code running "
+                f"a second pay sheet opened for prepay_id {prepay_id} on this page while one was still open: both "
+                "are open, as in WeChat. This is how the seed's double pay sheet happened: is the pay code running "
                 "twice (wx.config called twice, wx.ready or a click handler registered twice)?"
+            )
+        elif already:
+            notes.append(
+                f"another page (another tab, or this page before a reload) still has a pay sheet open for "
+                f"prepay_id {prepay_id}; whichever is confirmed first pays, the other then fails"
             )
         user = self.accounts.user(order.user_id)
         sheet = Sheet(self.ids.uuid(), page_id, prepay_id, order.mch_id, order.out_trade_no, order.user_id, "open", now)
@@ -141,9 +151,20 @@ class BridgeService:
         sheet = self._open(sheet_id)
         user = self.accounts.user(sheet.user_id)
         if user is None or pin != user.pin:
+            tries = sheet.wrong_pins + 1
+            if tries >= PIN_TRIES:
+                self._close(replace(sheet, wrong_pins=tries), "failed")
+                return {
+                    "result": {"err_msg": "get_brand_wcpay_request:fail"},
+                    "alert": TOO_MANY_PINS,
+                    "diagnostics": [f"{tries} wrong PINs for user {sheet.user_id}: the sheet gives up, as WeChat does"],
+                }
+            self.sheets.put(sheet.sheet_id, sheet.prepay_id, replace(sheet, wrong_pins=tries), self.clock.now() + KEEP)
             return {
                 "retry": WRONG_PIN,
-                "diagnostics": [f"wrong PIN for user {sheet.user_id} (see /_sandbox/api/config)"],
+                "diagnostics": [
+                    f"wrong PIN for user {sheet.user_id} ({tries} of {PIN_TRIES}; see the console at /_sandbox/)"
+                ],
             }
         try:
             order = self.pay.pay(sheet.mch_id, sheet.out_trade_no, sheet.user_id, outcome)

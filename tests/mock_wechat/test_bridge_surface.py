@@ -315,3 +315,25 @@ async def test_cancel_answers_cancel_and_closes_the_sheet(client: Client) -> Non
     assert body["result"] == {"err_msg": "get_brand_wcpay_request:cancel"}
     body = await (await client.post(path + "/confirm", json={"pin": "123456"})).json()
     assert body["diagnostics"] == [f"pay sheet {sheet['sheet_id']!r} is not open: it was already cancelled"]
+
+
+async def test_five_wrong_pins_fail_the_payment(client: Client) -> None:
+    prepay = await prepay_id(client)
+    sheet = await open_sheet(client, prepay)
+    url = f"/_sandbox/bridge/sheet/{sheet['sheet_id']}/confirm"
+    for _ in range(4):
+        assert (await (await client.post(url, json={"pin": "000000"})).json())["retry"] == "支付密码错误，请重试"
+    body = await (await client.post(url, json={"pin": "000000"})).json()
+    assert body["result"] == {"err_msg": "get_brand_wcpay_request:fail"}
+    assert body["alert"] == "支付密码错误次数过多，请稍后再试"
+    assert (await client.post(url, json={"pin": "123456"})).status == 404  # the sheet is gone
+
+
+async def test_an_unknown_bridge_function_is_not_ok(client: Client) -> None:
+    resp = await client.post(
+        "/_sandbox/bridge/invoke",
+        json={"page_id": "p", "href": "http://127.0.0.1/", "name": "getBrandWCPayReqeust", "args": {}},
+    )
+    body = await resp.json()
+    assert body["result"] == {"err_msg": "system:function_not_exist"}
+    assert "did you mean 'getBrandWCPayRequest'" in body["diagnostics"][0]
