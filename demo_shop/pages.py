@@ -211,9 +211,18 @@ async def favicon(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/flow")
 async def flow(request: web.Request) -> web.StreamResponse:
+    trace: Trace = []
+    await signed_in(request, trace)  # refreshes an expired web access_token: step 6
     session = session_of(request)
-    by_step = {n: [s for s in session.trace if s.number == n] for n in STEPS}
-    return render(request, "flow.html", None, steps=STEPS, by_step=by_step)
+    by_step = {n: [s for s in [*session.trace, *trace] if s.number == n] for n in STEPS}
+    return render(request, "flow.html", trace, steps=STEPS, by_step=by_step)
+
+
+@routes.post("/flow/expire")
+async def expire_web_token(request: web.Request) -> web.StreamResponse:
+    """Training: treat the web access_token as expired now, so the next page refreshes it (step 6)."""
+    session_of(request).expires_at = 0.0
+    return redirect(request, "/flow")
 
 
 @routes.get("/code/{name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -87,24 +88,36 @@ class WeChatRouting:
         return headers
 
     def handle(self, route: Route) -> None:
+        from playwright.sync_api import Error
+
         request = route.request
         target = self.target(request.url)
         self.forwarded.append(target)
-        response = route.fetch(
-            url=target, headers=self.headers(request.headers), method=request.method,
-            post_data=request.post_data_buffer, max_redirects=0,
-        )  # fmt: skip
-        route.fulfill(response=response)
+        try:
+            response = route.fetch(
+                url=target, headers=self.headers(request.headers), method=request.method,
+                post_data=request.post_data_buffer, max_redirects=0,
+            )  # fmt: skip
+            route.fulfill(response=response)
+        except Error:  # the page or its context went away while the request was on its way
+            with contextlib.suppress(Error):
+                route.abort()
 
     async def handle_async(self, route: AsyncRoute) -> None:
+        from playwright.async_api import Error
+
         request = route.request
         target = self.target(request.url)
         self.forwarded.append(target)
-        response = await route.fetch(
-            url=target, headers=self.headers(request.headers), method=request.method,
-            post_data=request.post_data_buffer, max_redirects=0,
-        )  # fmt: skip
-        await route.fulfill(response=response)
+        try:
+            response = await route.fetch(
+                url=target, headers=self.headers(request.headers), method=request.method,
+                post_data=request.post_data_buffer, max_redirects=0,
+            )  # fmt: skip
+            await route.fulfill(response=response)
+        except Error:  # the page or its context went away while the request was on its way
+            with contextlib.suppress(Error):
+                await route.abort()
 
 
 def prepare_context(context: BrowserContext, sandbox_url: str, user: str | None = None) -> WeChatRouting:

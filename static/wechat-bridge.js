@@ -149,6 +149,14 @@
 
   // -- the pay sheet ---------------------------------------------------------------------------------
 
+  // A page that goes away (reload, navigation, closed tab) takes its open sheets with it, as in WeChat.
+  var openSheets = {};
+  global.addEventListener("pagehide", function () {
+    Object.keys(openSheets).forEach(function (id) {
+      if (navigator.sendBeacon) navigator.sendBeacon(base + "/_sandbox/bridge/sheet/" + id + "/cancel", "{}");
+    });
+  });
+
   function renderSheet(sheet, callback) {
     var mask = element("div", { class: "mask" });
     var below = layer().querySelectorAll(".mask .sheet").length;
@@ -199,7 +207,9 @@
     });
 
     var busy = false;
+    openSheets[sheet.sheet_id] = true;
     function finish(reply, fallback) {
+      delete openSheets[sheet.sheet_id];
       mask.remove();
       explain(reply.diagnostics);
       if (reply.alert) showAlert(reply.alert);
@@ -235,6 +245,7 @@
       post("sheet/" + sheet.sheet_id + "/cancel", {}).then(function (reply) {
         finish(reply, "get_brand_wcpay_request:cancel"); // the user tapped ×: whatever the sandbox says, cancel
       }, function () {
+        delete openSheets[sheet.sheet_id];
         mask.remove();
         answer(callback, { err_msg: "get_brand_wcpay_request:cancel" });
       });

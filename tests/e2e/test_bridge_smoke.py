@@ -62,3 +62,26 @@ def test_official_sdk_pays_through_the_plugin_fixtures(
         assert wechat_sandbox.order("SMOKE-1")["trade_state"] == "SUCCESS"
     finally:
         shop.stop()
+
+
+def test_reloading_the_page_closes_its_sheet_instead_of_flagging_a_second_one(
+    wechat_sandbox: WeChatSandbox, wechat_page: Page, pay_sheet: PaySheet
+) -> None:
+    notified: list[str] = []
+    shop = AppThread(lambda: merchant(wechat_sandbox, notified)).start()
+    try:
+        pay = WeChatPay(wechat_sandbox.appid, wechat_sandbox.mch_key, wechat_sandbox.mch_id)
+        pay.API_BASE_URL = wechat_sandbox.url + "/"
+        order = pay.order.create("JSAPI", "茶", 100, shop.url + "/notify", client_ip="127.0.0.1",
+                                 user_id=wechat_sandbox.openid(), out_trade_no="RELOAD-1")  # fmt: skip
+        params = json.dumps(pay.jsapi.get_jsapi_params(order["prepay_id"], jssdk=True))
+        wechat_page.goto(f"{shop.url}/pay?params={quote(params)}")
+        pay_sheet.wait()
+        wechat_page.reload()
+        pay_sheet.wait()
+        entries = wechat_sandbox.journal()
+        assert any(e["path"].endswith("/cancel") for e in entries)  # the old page's sheet was closed on pagehide
+        notes = [n for e in entries for n in e["notes"]]
+        assert not [n for n in notes if "second pay sheet" in n or "another page" in n]
+    finally:
+        shop.stop()
