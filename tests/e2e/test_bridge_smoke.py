@@ -43,18 +43,24 @@ def merchant(sandbox: WeChatSandbox, notified: list[str]) -> web.Application:
     return app
 
 
+def open_pay_page(wechat_sandbox: WeChatSandbox, page: Page, shop: AppThread, out_trade_no: str) -> WeChatPay:
+    """wechatpy makes the order (1 yuan, for the first user); the page pays it with the official JS-SDK."""
+    pay = WeChatPay(wechat_sandbox.appid, wechat_sandbox.mch_key, wechat_sandbox.mch_id)
+    pay.API_BASE_URL = wechat_sandbox.url + "/"
+    order = pay.order.create("JSAPI", "茶", 100, shop.url + "/notify", client_ip="127.0.0.1",
+                             user_id=wechat_sandbox.openid(), out_trade_no=out_trade_no)  # fmt: skip
+    params = json.dumps(pay.jsapi.get_jsapi_params(order["prepay_id"], jssdk=True))
+    page.goto(f"{shop.url}/pay?params={quote(params)}")
+    return pay
+
+
 def test_official_sdk_pays_through_the_plugin_fixtures(
     wechat_sandbox: WeChatSandbox, wechat_page: Page, pay_sheet: PaySheet
 ) -> None:
     notified: list[str] = []
     shop = AppThread(lambda: merchant(wechat_sandbox, notified)).start()
     try:
-        pay = WeChatPay(wechat_sandbox.appid, wechat_sandbox.mch_key, wechat_sandbox.mch_id)
-        pay.API_BASE_URL = wechat_sandbox.url + "/"
-        order = pay.order.create("JSAPI", "茶", 100, shop.url + "/notify", client_ip="127.0.0.1",
-                                 user_id=wechat_sandbox.openid(), out_trade_no="SMOKE-1")  # fmt: skip
-        params = json.dumps(pay.jsapi.get_jsapi_params(order["prepay_id"], jssdk=True))
-        wechat_page.goto(f"{shop.url}/pay?params={quote(params)}")
+        pay = open_pay_page(wechat_sandbox, wechat_page, shop, "SMOKE-1")
         assert pay_sheet.wait().amount() == "¥1.00"
         pay_sheet.confirm()
         wechat_sandbox.notifications("SMOKE-1", wait_for=1)
@@ -70,12 +76,7 @@ def test_reloading_the_page_closes_its_sheet_instead_of_flagging_a_second_one(
     notified: list[str] = []
     shop = AppThread(lambda: merchant(wechat_sandbox, notified)).start()
     try:
-        pay = WeChatPay(wechat_sandbox.appid, wechat_sandbox.mch_key, wechat_sandbox.mch_id)
-        pay.API_BASE_URL = wechat_sandbox.url + "/"
-        order = pay.order.create("JSAPI", "茶", 100, shop.url + "/notify", client_ip="127.0.0.1",
-                                 user_id=wechat_sandbox.openid(), out_trade_no="RELOAD-1")  # fmt: skip
-        params = json.dumps(pay.jsapi.get_jsapi_params(order["prepay_id"], jssdk=True))
-        wechat_page.goto(f"{shop.url}/pay?params={quote(params)}")
+        open_pay_page(wechat_sandbox, wechat_page, shop, "RELOAD-1")
         pay_sheet.wait()
         wechat_page.reload()
         pay_sheet.wait()

@@ -126,8 +126,7 @@ def test_a_config_file_is_used(launch: ServerFactory, tmp_path: Path) -> None:
 
 def test_the_console_script_works(launch: ServerFactory) -> None:
     script = Path(sys.executable).with_name("wechat-sandbox")
-    if not script.exists():
-        pytest.skip(f"no console script next to {sys.executable} (package not installed in this interpreter)")
+    assert script.exists(), f"no console script next to {sys.executable}: `make test` installs the package"
     server = launch("--in-memory", command=[str(script)])
     assert health(server)["status"] == "ok"
     stop_promptly(server, signal.SIGTERM)
