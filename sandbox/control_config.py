@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -12,6 +12,7 @@ from mock_wechat.keys import current_config
 from sandbox.control import account_json, api_error, merchant_json, read_json
 
 routes = web.RouteTableDef()
+T = TypeVar("T")
 
 ACCOUNT_FIELDS = {"name": str, "oauth_domains": list, "js_domains": list, "trust_loopback": bool, "unionid": bool}
 MERCHANT_FIELDS = {"name": str, "appids": list, "pay_directories": list, "notify_hosts": list, "trust_loopback": bool}
@@ -40,36 +41,38 @@ def _changes(body: dict[str, Any], allowed: dict[str, type], domains: tuple[str,
 @routes.post("/_sandbox/api/accounts/{appid}")
 async def configure_account(request: web.Request) -> web.Response:
     """e.g. `{"oauth_domains": ["127.0.0.1:5000"], "js_domains": ["127.0.0.1:5000"]}` for the app under test."""
-    body = await read_json(request)
-    if isinstance(body, web.Response):
-        return body
     config = current_config(request.app)
     account = config.account(request.match_info["appid"])
     if account is None:
         return api_error(404, f"no account {request.match_info['appid']!r}")
+    body = await read_json(request)
+    if isinstance(body, web.Response):
+        return body
     changes = _changes(body, ACCOUNT_FIELDS, ("oauth_domains", "js_domains"))
     if isinstance(changes, str):
         return api_error(400, changes)
     updated = replace(account, **changes)
-    accounts = tuple(updated if a.appid == account.appid else a for a in config.accounts)
-    reconfigure(request.app, replace(config, accounts=accounts))
+    reconfigure(request.app, replace(config, accounts=_swap(config.accounts, account, updated)))
     return web.json_response(account_json(updated))
 
 
 @routes.post("/_sandbox/api/merchants/{mch_id}")
 async def configure_merchant(request: web.Request) -> web.Response:
     """e.g. `{"pay_directories": ["http://127.0.0.1:5000/pay/"], "notify_hosts": ["127.0.0.1:5000"]}`."""
-    body = await read_json(request)
-    if isinstance(body, web.Response):
-        return body
     config = current_config(request.app)
     merchant = config.merchant(request.match_info["mch_id"])
     if merchant is None:
         return api_error(404, f"no merchant {request.match_info['mch_id']!r}")
+    body = await read_json(request)
+    if isinstance(body, web.Response):
+        return body
     changes = _changes(body, MERCHANT_FIELDS, ("pay_directories", "notify_hosts"))
     if isinstance(changes, str):
         return api_error(400, changes)
     updated = replace(merchant, **changes)
-    merchants = tuple(updated if m.mch_id == merchant.mch_id else m for m in config.merchants)
-    reconfigure(request.app, replace(config, merchants=merchants))
+    reconfigure(request.app, replace(config, merchants=_swap(config.merchants, merchant, updated)))
     return web.json_response(merchant_json(updated))
+
+
+def _swap(items: tuple[T, ...], old: T, new: T) -> tuple[T, ...]:
+    return tuple(new if item is old else item for item in items)
