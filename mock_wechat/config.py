@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+DEFAULT_SINGLE_PAYMENT_LIMIT = 100_000_000
+"""¥1,000,000 in fen: a sandbox default (WeChat sets each merchant's own); at most 2147483647, WeChat's Int."""
+
 
 class AccountKind(StrEnum):
     """Official Account (公众号) or an open-platform website app (网站应用)."""
@@ -42,6 +45,8 @@ class Merchant:
     pay_directories: tuple[str, ...] = ()
     notify_hosts: tuple[str, ...] = ()
     trust_loopback: bool = True
+    single_payment_limit: int = DEFAULT_SINGLE_PAYMENT_LIMIT
+    """The most one payment may be, in fen (单笔支付限额): unifiedorder refuses a larger total_fee."""
 
 
 @dataclass(frozen=True)

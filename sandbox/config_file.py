@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from mock_wechat.config import Account, AccountKind, Merchant, User, WeChatConfig
+from mock_wechat.pay.orders import MAX_FEN
 from sandbox import defaults
 
 
@@ -95,6 +96,9 @@ def _merchant(raw: dict[str, Any], where: str) -> Merchant:
     data = _table(raw, Merchant, where, ("mch_id", "key"))
     data.setdefault("name", data["mch_id"])
     data.setdefault("trust_loopback", "pay_directories" not in raw and "notify_hosts" not in raw)
+    limit = data.get("single_payment_limit", 1)
+    if not 1 <= limit <= MAX_FEN:
+        raise ConfigError(f"{where}.single_payment_limit: must be 1 to {MAX_FEN} fen (WeChat's Int), got {limit}")
     return Merchant(**data)
 
 

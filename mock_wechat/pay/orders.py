@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -26,6 +27,69 @@ REENTRY_FIELDS = (
     "notify_url",
 )
 """A second unifiedorder with the same out_trade_no is a re-entry (订单重入) if these are unchanged."""
+
+MAX_FEN = 2**31 - 1
+"""WeChat's `Int` is 32-bit signed: no amount in fen (total_fee, refund_fee) is above 2147483647."""
+BODY_MAX = 128
+ATTACH_MAX = 127
+OUT_TRADE_NO_MAX = 32
+OUT_TRADE_NO_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-|*")
+"""PROTOCOL.md §5.4: letters, digits and `_ - | *` (some doc versions add `@`; the reference does not)."""
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A value for a diagnostic: repr'd, and cut short when it is long (a fuzzer's 5,000 digits)."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}… ({len(value)} characters)"
+
+
+def fen(value: str, name: str) -> int:
+    """An amount in fen: ASCII digits, positive, within WeChat's `Int`; never parses a huge number."""
+    digits = value.lstrip("0") if value.isascii() and value.isdigit() else ""
+    if not digits or len(digits) > len(str(MAX_FEN)) or int(digits) > MAX_FEN:
+        raise errors.InvalidRequest(
+            f"{name} must be a positive integer of fen no greater than {MAX_FEN} (WeChat's Int), got {shown(value)}",
+            err_code_des=f"{name}参数错误",
+        )
+    return int(digits)
+
+
+def check_length(name: str, value: str, most: int) -> None:
+    """WeChat's String(n) limits, counted in characters."""
+    if len(value) > most:
+        raise errors.InvalidRequest(
+            f"{name} is {len(value)} characters long; at most {most}: {shown(value)}",
+            err_code_des=f"{name}参数长度有误",
+        )
+
+
+def check_out_trade_no(value: str) -> None:
+    if len(value) > OUT_TRADE_NO_MAX or not set(value) <= OUT_TRADE_NO_CHARS:
+        bad = sorted(set(value) - OUT_TRADE_NO_CHARS)
+        reason = f"characters {bad!r} are not allowed" if bad else f"{len(value)} characters is too long"
+        raise errors.InvalidRequest(
+            f"out_trade_no {shown(value)}: at most {OUT_TRADE_NO_MAX} of [0-9A-Za-z_-|*]; {reason}",
+            err_code_des="out_trade_no参数错误",
+        )
+
+
+def check_ip(name: str, value: str) -> None:
+    """An IPv4 or IPv6 address (the payer's), as WeChat asks of spbill_create_ip."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise errors.InvalidRequest(
+            f"{name} must be an IPv4 or IPv6 address, got {shown(value)}", err_code_des=f"{name}参数错误"
+        ) from None
+
+
+def check_within_limit(total_fee: int, limit: int, mch_id: str) -> None:
+    """The merchant's single-payment limit (单笔支付限额; `single_payment_limit` in the sandbox config)."""
+    if total_fee > limit:
+        raise errors.InvalidRequest(
+            f"total_fee {total_fee} is above the single-payment limit of merchant {mch_id} ({limit} fen; "
+            "single_payment_limit in the sandbox config)",
+            err_code_des="total_fee超出单笔支付限额",
+        )
 
 
 class TradeState(StrEnum):

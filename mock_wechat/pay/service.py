@@ -43,12 +43,8 @@ def require(fields: Mapping[str, str], *names: str) -> None:
 
 
 def fen(fields: Mapping[str, str], name: str) -> int:
-    value = fields.get(name, "")
-    if not (value.isascii() and value.isdigit()) or int(value) <= 0:
-        raise errors.InvalidRequest(
-            f"{name} must be a positive integer of fen, got {value!r}", err_code_des=f"{name}参数错误"
-        )
-    return int(value)
+    """The amount `name` in fen: a positive integer that fits WeChat's `Int`, or INVALID_REQUEST naming it."""
+    return orders.fen(fields.get(name, ""), name)
 
 
 class PayService:
@@ -175,16 +171,18 @@ class PayService:
         appid = fields.get("appid", "")
         self.check_appid(signer, appid)
         total_fee = fen(fields, "total_fee")
+        orders.check_within_limit(total_fee, signer.merchant.single_payment_limit, signer.merchant.mch_id)
         trade_type = fields["trade_type"]
         if trade_type not in TradeType.__members__:
             raise errors.InvalidRequest(
-                f"trade_type {trade_type!r} is not JSAPI, NATIVE, APP or MWEB", err_code_des="trade_type参数错误"
+                f"trade_type {orders.shown(trade_type)} is not JSAPI, NATIVE, APP or MWEB",
+                err_code_des="trade_type参数错误",
             )
         out_trade_no = fields["out_trade_no"]
-        if len(out_trade_no) > 32 or not all(c.isascii() and (c.isalnum() or c in "_-|*@") for c in out_trade_no):
-            raise errors.InvalidRequest(
-                f"out_trade_no {out_trade_no!r}: at most 32 of [0-9A-Za-z_-|*@]", err_code_des="out_trade_no参数错误"
-            )
+        orders.check_out_trade_no(out_trade_no)
+        orders.check_length("body", fields["body"], orders.BODY_MAX)
+        orders.check_length("attach", fields.get("attach", ""), orders.ATTACH_MAX)
+        orders.check_ip("spbill_create_ip", fields["spbill_create_ip"])
         openid = fields.get("openid", "")
         user: User | None = None
         if trade_type == TradeType.JSAPI and not openid:

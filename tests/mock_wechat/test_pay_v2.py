@@ -14,10 +14,11 @@ from aiohttp.test_utils import TestClient
 import mock_wechat
 from mock_wechat import errors, signing, times
 from mock_wechat.clock import ManualClock
-from mock_wechat.config import Merchant, User, WeChatConfig
+from mock_wechat.config import DEFAULT_SINGLE_PAYMENT_LIMIT, Merchant, User, WeChatConfig
 from mock_wechat.ids import Ids
 from mock_wechat.keys import ACCOUNTS, PAY, Exchange
 from mock_wechat.middleware import MAX_BODY
+from mock_wechat.pay import orders
 from mock_wechat.pay.orders import Outcome
 from mock_wechat.pay.service import PayService, Signer, sandbox_signkey
 from mock_wechat.store import SQLiteStore
@@ -209,7 +210,31 @@ async def test_unifiedorder_accepts_a_utf8_bom(client: Client) -> None:
 
 
 async def test_unifiedorder_accepts_every_allowed_out_trade_no_character(client: Client) -> None:
-    await create(client, out_trade_no="aZ09_-|*@" + "x" * 23)
+    await create(client, out_trade_no="aZ09_-|*" + "x" * 24)
+
+
+async def test_unifiedorder_accepts_a_body_of_128_characters(client: Client) -> None:
+    await create(client, body="商" * 128)
+
+
+async def test_unifiedorder_accepts_an_attach_of_127_characters(client: Client) -> None:
+    await create(client, attach="a" * 127)
+
+
+@pytest.mark.parametrize("ip", ["203.0.113.7", "2001:db8::1", "::ffff:101.45.43.1"])
+async def test_unifiedorder_accepts_an_ipv4_or_ipv6_spbill_create_ip(client: Client, ip: str) -> None:
+    await create(client, spbill_create_ip=ip)
+
+
+async def test_unifiedorder_accepts_a_total_fee_at_the_single_payment_limit(
+    aiohttp_client: ClientFactory, clock: ManualClock
+) -> None:
+    merchant = other_merchant(single_payment_limit=orders.MAX_FEN)
+    client = await client_for(aiohttp_client, make_config(merchants=(merchant,)), clock)
+    text = await call(
+        client, "/pay/unifiedorder", order_fields(mch_id=OTHER_MCH_ID, total_fee=orders.MAX_FEN), key=OTHER_MCH_KEY
+    )
+    assert_success(text, key=OTHER_MCH_KEY)
 
 
 async def test_unifiedorder_accepts_time_expire_exactly_five_minutes_ahead(client: Client, clock: ManualClock) -> None:
@@ -395,7 +420,57 @@ async def test_bad_trade_type_is_invalid_request(client: Client, trade_type: str
     assert_business_fail(text, "INVALID_REQUEST", "trade_type参数错误")
 
 
-@pytest.mark.parametrize("out_trade_no", ["x" * 33, "T#1", "订单1", "T 1", "T/1", "T.1"])
+@pytest.mark.parametrize(
+    "total_fee", ["2147483648", str(2**63), str(2**64 + 1), "9" * 5000, "1" + "0" * 4400, "0" * 5000 + "2147483648"]
+)
+async def test_total_fee_beyond_wechats_int_is_invalid_request(client: Client, total_fee: str) -> None:
+    text = await call(client, "/pay/unifiedorder", order_fields(total_fee=total_fee))
+    assert_business_fail(text, "INVALID_REQUEST", "total_fee参数错误")
+
+
+async def test_total_fee_beyond_wechats_int_creates_no_order(client: Client) -> None:
+    await call(client, "/pay/unifiedorder", order_fields(total_fee=str(2**63)))
+    assert pay_service(client).order(MCH_ID, "T20240101000001") is None
+
+
+async def test_total_fee_with_leading_zeros_is_read_as_its_value(client: Client) -> None:
+    await create(client, total_fee="0" * 5000 + "100")
+    order = pay_service(client).order(MCH_ID, "T20240101000001")
+    assert order is not None
+    assert order.total_fee == 100
+
+
+async def test_total_fee_above_the_default_single_payment_limit_is_invalid_request(client: Client) -> None:
+    text = await call(client, "/pay/unifiedorder", order_fields(total_fee=DEFAULT_SINGLE_PAYMENT_LIMIT + 1))
+    assert_business_fail(text, "INVALID_REQUEST", "total_fee超出单笔支付限额")
+
+
+async def test_total_fee_above_a_merchants_own_limit_is_invalid_request(
+    aiohttp_client: ClientFactory, clock: ManualClock
+) -> None:
+    merchant = other_merchant(single_payment_limit=500)
+    client = await client_for(aiohttp_client, make_config(merchants=(merchant,)), clock)
+    text = await call(client, "/pay/unifiedorder", order_fields(mch_id=OTHER_MCH_ID, total_fee=501), key=OTHER_MCH_KEY)
+    assert_business_fail(text, "INVALID_REQUEST", "total_fee超出单笔支付限额", key=OTHER_MCH_KEY, mch_id=OTHER_MCH_ID)
+
+
+async def test_body_over_128_characters_is_invalid_request(client: Client) -> None:
+    text = await call(client, "/pay/unifiedorder", order_fields(body="商" * 129))
+    assert_business_fail(text, "INVALID_REQUEST", "body参数长度有误")
+
+
+async def test_attach_over_127_characters_is_invalid_request(client: Client) -> None:
+    text = await call(client, "/pay/unifiedorder", order_fields(attach="a" * 128))
+    assert_business_fail(text, "INVALID_REQUEST", "attach参数长度有误")
+
+
+@pytest.mark.parametrize("ip", ["localhost", "1.2.3", "256.1.1.1", "127.0.0.1 ", "127.0.0.1, 10.0.0.1", "x" * 5000])
+async def test_spbill_create_ip_that_is_not_an_ip_address_is_invalid_request(client: Client, ip: str) -> None:
+    text = await call(client, "/pay/unifiedorder", order_fields(spbill_create_ip=ip))
+    assert_business_fail(text, "INVALID_REQUEST", "spbill_create_ip参数错误")
+
+
+@pytest.mark.parametrize("out_trade_no", ["x" * 33, "T#1", "订单1", "T 1", "T/1", "T.1", "T@1"])
 async def test_bad_out_trade_no_is_invalid_request(client: Client, out_trade_no: str) -> None:
     text = await call(client, "/pay/unifiedorder", order_fields(out_trade_no=out_trade_no))
     assert_business_fail(text, "INVALID_REQUEST", "out_trade_no参数错误")
@@ -959,6 +1034,26 @@ async def test_journal_records_the_business_fault(
 ) -> None:
     await call(journaled, "/pay/unifiedorder", order_fields(**overrides))
     assert last(seen).wire_code == wire_code
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"total_fee": str(2**63)}, "total_fee must be a positive integer of fen no greater than 2147483647"),
+        ({"total_fee": "9" * 5000}, "(5000 characters)"),
+        ({"total_fee": 100_000_001}, "total_fee 100000001 is above the single-payment limit of merchant 1900000109"),
+        ({"body": "b" * 129}, "body is 129 characters long; at most 128"),
+        ({"attach": "a" * 128}, "attach is 128 characters long; at most 127"),
+        ({"spbill_create_ip": "localhost"}, "spbill_create_ip must be an IPv4 or IPv6 address, got 'localhost'"),
+        ({"out_trade_no": "T@1"}, "out_trade_no 'T@1': at most 32 of [0-9A-Za-z_-|*]; characters ['@']"),
+    ],
+)
+async def test_journal_names_the_field_beyond_its_limit(
+    journaled: Client, seen: list[Exchange], overrides: dict[str, Any], named: str
+) -> None:
+    await call(journaled, "/pay/unifiedorder", order_fields(**overrides))
+    assert last(seen).wire_code == "INVALID_REQUEST"
+    assert named in last(seen).diagnostic
 
 
 async def test_journal_records_ordernotexist(journaled: Client, seen: list[Exchange]) -> None:

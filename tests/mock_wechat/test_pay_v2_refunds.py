@@ -290,6 +290,20 @@ async def test_a_bad_refund_total_fee_is_invalid_request(client: Client) -> None
     assert_business_fail(text, "INVALID_REQUEST", "total_fee参数错误")
 
 
+@pytest.mark.parametrize("refund_fee", ["2147483648", str(2**63), "9" * 5000])
+async def test_a_refund_fee_beyond_wechats_int_is_invalid_request(client: Client, refund_fee: str) -> None:
+    await paid_order(client)
+    text = await call(client, "/secapi/pay/refund", refund_fields(refund_fee))
+    assert_business_fail(text, "INVALID_REQUEST", "refund_fee参数错误")
+
+
+@pytest.mark.parametrize("total_fee", ["2147483648", str(2**63), "9" * 5000])
+async def test_a_refund_total_fee_beyond_wechats_int_is_invalid_request(client: Client, total_fee: str) -> None:
+    await paid_order(client)
+    text = await call(client, "/secapi/pay/refund", refund_fields(1, total_fee=total_fee))
+    assert_business_fail(text, "INVALID_REQUEST", "total_fee参数错误")
+
+
 @pytest.mark.parametrize("sign_type", SIGN_TYPES)
 async def test_refunding_an_unpaid_order_is_trade_state_error(client: Client, sign_type: str) -> None:
     assert_success(await call(client, "/pay/unifiedorder", order_fields()))

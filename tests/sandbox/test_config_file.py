@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 import sandbox
-from mock_wechat.config import AccountKind, User
+from mock_wechat.config import DEFAULT_SINGLE_PAYMENT_LIMIT, AccountKind, User
 from sandbox import defaults
 from sandbox.config_file import ConfigError, load
 from tests.conftest import ClientFactory
@@ -168,6 +168,23 @@ def test_a_merchant_with_pay_directories_does_not_trust_loopback_by_default(tmp_
     text = '[[merchants]]\nmch_id = "1"\nkey = "k"\npay_directories = ["https://shop.example.com/pay/"]\n'
     [merchant] = load(write(tmp_path, text)).merchants
     assert merchant.trust_loopback is False
+
+
+def test_a_merchant_has_a_default_single_payment_limit(tmp_path: Path) -> None:
+    [merchant] = load(write(tmp_path, '[[merchants]]\nmch_id = "1"\nkey = "k"\n')).merchants
+    assert merchant.single_payment_limit == DEFAULT_SINGLE_PAYMENT_LIMIT
+
+
+def test_a_merchant_single_payment_limit_can_be_set(tmp_path: Path) -> None:
+    text = '[[merchants]]\nmch_id = "1"\nkey = "k"\nsingle_payment_limit = 5000\n'
+    [merchant] = load(write(tmp_path, text)).merchants
+    assert merchant.single_payment_limit == 5000
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "2147483648", "9223372036854775807"])
+def test_a_single_payment_limit_outside_wechats_int_is_an_error(tmp_path: Path, limit: str) -> None:
+    message = error_of(tmp_path, f'[[merchants]]\nmch_id = "1"\nkey = "k"\nsingle_payment_limit = {limit}\n')
+    assert message == f"merchants[0].single_payment_limit: must be 1 to 2147483647 fen (WeChat's Int), got {limit}"
 
 
 async def test_the_loaded_file_drives_the_emulated_wechat(tmp_path: Path, aiohttp_client: ClientFactory) -> None:

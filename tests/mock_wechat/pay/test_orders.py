@@ -276,3 +276,64 @@ def test_close_of_a_closed_order_is_orderclosed() -> None:
 
 def test_remaining_refundable_is_total_less_refunded() -> None:
     assert make_order(total_fee=100, refunded_fee=30).remaining_refundable == 70
+
+
+# -- field limits --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("0100", 100), ("2147483647", 2**31 - 1)])
+def test_fen_reads_a_positive_int(value: str, expected: int) -> None:
+    assert orders.fen(value, "total_fee") == expected
+
+
+@pytest.mark.parametrize("value", ["", "0", "000", "-1", "2147483648", str(2**63), "9" * 5000, "１"])
+def test_fen_refuses_what_is_not_a_positive_wechat_int(value: str) -> None:
+    with pytest.raises(errors.InvalidRequest) as caught:
+        orders.fen(value, "refund_fee")
+    assert caught.value.des == "refund_fee参数错误"
+
+
+def test_fen_diagnostic_cuts_a_huge_value_short() -> None:
+    with pytest.raises(errors.InvalidRequest) as caught:
+        orders.fen("9" * 5000, "total_fee")
+    assert "(5000 characters)" in caught.value.diagnostic
+    assert len(caught.value.diagnostic) < 200
+
+
+def test_check_length_names_the_field() -> None:
+    with pytest.raises(errors.InvalidRequest) as caught:
+        orders.check_length("body", "x" * 129, orders.BODY_MAX)
+    assert caught.value.des == "body参数长度有误"
+    assert "body is 129 characters long; at most 128" in caught.value.diagnostic
+
+
+def test_check_length_counts_characters_not_bytes() -> None:
+    orders.check_length("body", "商" * 128, orders.BODY_MAX)
+
+
+def test_out_trade_no_refuses_at_sign() -> None:
+    with pytest.raises(errors.InvalidRequest) as caught:
+        orders.check_out_trade_no("T@1")
+    assert caught.value.des == "out_trade_no参数错误"
+
+
+def test_out_trade_no_allows_letters_digits_and_the_four_marks() -> None:
+    orders.check_out_trade_no("aZ09_-|*" + "x" * 24)
+
+
+@pytest.mark.parametrize("value", ["", "localhost", "1.2.3.4.5", "01.2.3.4"])
+def test_check_ip_refuses_what_is_not_an_address(value: str) -> None:
+    with pytest.raises(errors.InvalidRequest) as caught:
+        orders.check_ip("spbill_create_ip", value)
+    assert caught.value.des == "spbill_create_ip参数错误"
+
+
+def test_check_within_limit_allows_the_limit_itself() -> None:
+    orders.check_within_limit(500, 500, "1900000109")
+
+
+def test_check_within_limit_refuses_one_fen_more() -> None:
+    with pytest.raises(errors.InvalidRequest) as caught:
+        orders.check_within_limit(501, 500, "1900000109")
+    assert caught.value.des == "total_fee超出单笔支付限额"
+    assert "single-payment limit of merchant 1900000109 (500 fen" in caught.value.diagnostic
