@@ -12,6 +12,7 @@ from mock_wechat import errors
 from mock_wechat.keys import IDS, TEMPLATES, V2_FIELDS, V2_SIGNER
 from mock_wechat.pay import v2_xml
 from mock_wechat.pay.service import Signer
+from mock_wechat.trust import Refused
 
 
 def json_body(body: dict[str, Any], status: int = 200) -> web.Response:
@@ -26,7 +27,7 @@ def json_body(body: dict[str, Any], status: int = 200) -> web.Response:
 
 def render_api_error(error: errors.ApiError, rid: str) -> web.Response:
     body: dict[str, Any] = {"errcode": error.errcode, "errmsg": f"{error.errmsg}, rid: {rid}"}
-    if isinstance(error, errors.UnknownPath):
+    if isinstance(error, errors.UnknownPath | errors.Forbidden):
         body["hint"] = error.diagnostic
     return json_body(body, error.status)
 
@@ -85,8 +86,24 @@ def is_page_path(path: str) -> bool:
     return path.startswith(("/connect/", "/_sandbox/oauth/"))
 
 
+def render_refusal(request: web.Request, error: Refused, rid: str) -> web.Response:
+    """The guard's 403: the sandbox's own endpoints say why; WeChat's paths answer their generic failure."""
+    path = request.path
+    if is_page_path(path):
+        page = render_page_error(request.app[TEMPLATES], errors.LinkUnavailable(error.diagnostic), rid)
+        page.set_status(Refused.status)
+        return page
+    if path.startswith("/_sandbox/"):
+        return web.json_response({"error": error.diagnostic}, status=Refused.status)
+    if is_v2_path(path):
+        return v2_response(v2_xml.render({"return_code": "FAIL", "return_msg": error.diagnostic}), Refused.status)
+    return render_api_error(errors.Forbidden(error.diagnostic), rid)
+
+
 def render_error(request: web.Request, error: errors.WeChatError, rid: str) -> web.Response:
     path = request.path
+    if isinstance(error, Refused):
+        return render_refusal(request, error, rid)
     if is_page_path(path):
         return render_page_error(request.app[TEMPLATES], error, rid)
     if is_v2_path(path) and not isinstance(error, errors.UnknownPath):

@@ -147,6 +147,27 @@ class UnknownPath(ApiError):
     status = 404
 
 
+class RequestUriTooLong(ApiError):
+    """A request line over 8 KiB, refused by the HTTP server before any handler (HTTP 414)."""
+
+    errcode, errmsg = -1, "system error"
+    status = 414
+
+
+class MalformedRequest(ApiError):
+    """A request the HTTP parser cannot read (a bad header, a smuggling shape, a bad chunk…): HTTP 400."""
+
+    errcode, errmsg = -1, "system error"
+    status = 400
+
+
+class Forbidden(ApiError):
+    """Refused by the request guard (HTTP 403, with a hint): real WeChat never sees such a request."""
+
+    errcode, errmsg = -1, "system error"
+    status = 403
+
+
 # -- Authorize-page errors of open.weixin.qq.com (rendered as WeChat's error page) -------------------
 
 

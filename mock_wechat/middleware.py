@@ -68,13 +68,15 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
     request[NOTES] = []
     error: errors.WeChatError | None = None
     response: web.StreamResponse
-    refused = trust.refusal(request, current_config(app))
+    headers = request.headers
+    refused = trust.refusal(
+        request.method, request.path, headers.get("Host"), headers.get("Origin"), current_config(app)
+    )
     try:
-        if refused:
-            request[NOTES].append(refused)
-            response = web.json_response({"error": refused}, status=403)
-        else:
-            response = await handler(request)
+        if refused is not None:
+            log.warning("refused %s %s, rid %s: %s", request.method, request.path, rid, refused.diagnostic)
+            raise refused
+        response = await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             response = exc

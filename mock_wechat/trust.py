@@ -1,4 +1,4 @@
-"""Which origins and hosts may use what the sandbox adds under `/_sandbox/` (pages of other sites may not)."""
+"""The request guard: which Host names and which page origins may use what the sandbox serves."""
 
 from __future__ import annotations
 
@@ -6,20 +6,45 @@ import functools
 import ipaddress
 from urllib.parse import urlsplit
 
-from aiohttp import web
-
 from mock_wechat.config import WeChatConfig
 from mock_wechat.domains import is_loopback, parse_origin
+from mock_wechat.errors import WeChatError
 
-GUARDED = ("/_sandbox/api/", "/_sandbox/bridge/")
-"""The OAuth helper forms check their own origin (and answer with WeChat's error page)."""
+WECHAT_HOSTS = (
+    "api.weixin.qq.com",
+    "api.mch.weixin.qq.com",
+    "api2.mch.weixin.qq.com",
+    "open.weixin.qq.com",
+    "res.wx.qq.com",
+    "res2.wx.qq.com",
+)
+"""WeChat's own hosts: the sandbox answers for them (an /etc/hosts entry, a proxy), so their names are ours."""
+
 READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_ASSETS = ("/_sandbox/static/", "/open/js/")
+"""Browser assets hold no secret and change nothing: any Host may load them."""
+
+
+class Refused(WeChatError):
+    """A request the guard refuses (HTTP 403): not a WeChat error, so each dialect answers its generic refusal."""
+
+    status = 403
+
+    def __init__(self, diagnostic: str, *, host: bool = False) -> None:
+        super().__init__(diagnostic)
+        self.host = host
+
+    @property
+    def wire_code(self) -> int | str:
+        return "refused"
 
 
 @functools.lru_cache(maxsize=16)
 def trusted_origins(config: WeChatConfig) -> frozenset[str]:
-    """Origins (scheme://host:port) named by any domain setting; loopback origins are always trusted."""
-    found: set[str] = set()
+    """Origins (scheme://host:port) named by any domain setting or WeChat's hosts; loopback is always trusted."""
+    found: set[str] = {f"https://{host}" for host in WECHAT_HOSTS}
+    for name in config.allowed_hosts:
+        found.update({f"http://{name}", f"https://{name}"})
     for account in config.accounts:
         for domain in (*account.js_domains, *account.oauth_domains):
             found.update({f"http://{domain}", f"https://{domain}"})
@@ -32,6 +57,7 @@ def trusted_origins(config: WeChatConfig) -> frozenset[str]:
 
 
 def origin_allowed(origin: str, config: WeChatConfig) -> bool:
+    """A loopback origin or one the configuration names; `null` (sandboxed frames, file pages) never is."""
     parsed = parse_origin(origin)
     return parsed is not None and (
         is_loopback(parsed.host) or f"{parsed.scheme}://{parsed.host_port}" in trusted_origins(config)
@@ -40,12 +66,25 @@ def origin_allowed(origin: str, config: WeChatConfig) -> bool:
 
 @functools.lru_cache(maxsize=16)
 def trusted_hosts(config: WeChatConfig) -> frozenset[str]:
-    return frozenset(o.host for o in map(parse_origin, trusted_origins(config)) if o is not None)
+    """Host names (without port) a request may be addressed to besides IP literals and localhost."""
+    names = {o.host for o in map(parse_origin, trusted_origins(config)) if o is not None}
+    return frozenset(names | {name.lower() for name in config.allowed_hosts})
 
 
-def _host_allowed(host: str, config: WeChatConfig) -> bool:
-    """An IP literal, localhost, or a configured domain: a DNS-rebinding name is none of these."""
-    name = urlsplit(f"//{host}").hostname or ""
+def host_name(host: str) -> str | None:
+    """The name in a Host header (lowercase, no port, no trailing dot), or None when it is not a host at all."""
+    try:
+        name = urlsplit(f"//{host}").hostname
+    except ValueError:
+        return None
+    return name.rstrip(".") if name else None
+
+
+def host_allowed(host: str, config: WeChatConfig) -> bool:
+    """An IP literal, localhost, WeChat's hosts or a configured name: a DNS-rebinding name is none of these."""
+    name = host_name(host)
+    if name is None:
+        return False
     try:
         ipaddress.ip_address(name)
     except ValueError:
@@ -53,16 +92,36 @@ def _host_allowed(host: str, config: WeChatConfig) -> bool:
     return True
 
 
-def refusal(request: web.Request, config: WeChatConfig) -> str | None:
-    """Why a request to the sandbox's own endpoints is refused, or None.
+def _same_origin(origin: str, host: str) -> bool:
+    """The page is the sandbox's own (its forms post to it under the name the browser used)."""
+    parsed = parse_origin(origin)
+    if parsed is None:
+        return False
+    try:
+        port = urlsplit(f"//{host}").port
+    except ValueError:
+        return False
+    return parsed.host == host_name(host) and parsed.port == (port or (443 if parsed.scheme == "https" else 80))
 
-    A page of another site must not change the sandbox (reset it, pay, widen the notify allowlist), and a
-    rebinding DNS name must not read it."""
-    if not request.path.startswith(GUARDED):
+
+def refusal(method: str, path: str, host: str | None, origin: str | None, config: WeChatConfig) -> Refused | None:
+    """Why the sandbox refuses this request, or None.
+
+    Pages of other sites must not change anything (reset, pay, widen the notify allowlist, place an order that
+    makes the sandbox POST to a local service): a browser always sends `Origin` on a cross-site POST, a server
+    SDK never does. A rebinding DNS name must not read anything (the console shows the secrets)."""
+    if host is not None and not path.startswith(PUBLIC_ASSETS) and not host_allowed(host, config):
+        return Refused(
+            f"Host {host!r} is neither this machine nor a configured name (a DNS-rebinding page?); "
+            "to serve it under that name, add it to [sandbox] allowed_hosts in the config file",
+            host=True,
+        )
+    if method in READ_ONLY or origin is None:
         return None
-    origin = request.headers.get("Origin")
-    if request.method not in READ_ONLY and origin and origin != "null" and not origin_allowed(origin, config):
-        return f"a page from {origin} may not call {request.path}; trusted: loopback and the configured domains"
-    if request.path.startswith("/_sandbox/api/") and not _host_allowed(request.host, config):
-        return f"Host {request.host!r} is not this machine nor a configured domain (DNS rebinding?)"
-    return None
+    if origin != "null" and (origin_allowed(origin, config) or (host is not None and _same_origin(origin, host))):
+        return None
+    shown = "Origin null (a sandboxed frame or a file page)" if origin == "null" else f"a page from {origin}"
+    return Refused(
+        f"{shown} may not {method} {path}; trusted: loopback pages, the configured domains and the sandbox's own "
+        "pages (server SDKs send no Origin)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -91,12 +92,6 @@ async def authorize_page(request: web.Request) -> web.StreamResponse:
     return _page(request, "consent.html", user=user, account=req.account, next=request.path_qs)
 
 
-def _same_origin(request: web.Request) -> None:
-    origin = request.headers.get("Origin")
-    if origin and origin != "null" and URL(origin).host_port_subcomponent != request.host:
-        raise errors.LinkUnavailable(f"form posted from another origin ({origin}); the sandbox refuses it")
-
-
 def _next(value: str) -> str:
     """The authorize URL a form returns to; only that path, never an open redirect."""
     url = URL(value)
@@ -111,10 +106,17 @@ def redirect(location: str, status: int = 302) -> web.Response:
     return web.Response(status=status, headers={"Location": location, "Cache-Control": "no-store"})
 
 
+async def _form(request: web.Request) -> Mapping[str, Any]:
+    """The picker's or consent page's form; one that is not UTF-8 (a browser never sends one) is a bad link."""
+    try:
+        return await request.post()
+    except ValueError as exc:  # UnicodeDecodeError among them
+        raise errors.LinkUnavailable(f"the form body is not UTF-8 form data ({exc}); the sandbox refuses it") from None
+
+
 @routes.post("/_sandbox/oauth/user")
 async def choose_user(request: web.Request) -> web.StreamResponse:
-    _same_origin(request)
-    form = await request.post()
+    form = await _form(request)
     target = _next(str(form.get("next", "")))
     user = _known_user(request, str(form.get("user", "")), "the picker")
     response = redirect(target, 303)
@@ -133,8 +135,7 @@ async def switch_user(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/_sandbox/oauth/consent")
 async def consent(request: web.Request) -> web.StreamResponse:
-    _same_origin(request)
-    form = await request.post()
+    form = await _form(request)
     target = _next(str(form.get("next", "")))
     req = authorize.validate(URL(target).query, current_config(request.app).by_appid)
     user = current_user(request)

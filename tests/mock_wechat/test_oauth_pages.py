@@ -98,15 +98,15 @@ def text_of(html: str, testid: str) -> str:
     return " ".join(one(html, testid).text.split())
 
 
-async def page_of(resp: ClientResponse) -> str:
-    assert resp.status == 200, resp.status
+async def page_of(resp: ClientResponse, status: int = 200) -> str:
+    assert resp.status == status, resp.status
     assert resp.content_type == "text/html"
     return await resp.text()
 
 
-async def error_page(resp: ClientResponse, code: int | None, text: str) -> str:
+async def error_page(resp: ClientResponse, code: int | None, text: str, status: int = 200) -> str:
     """Assert WeChat's error page with `code` (None: no code shown) and `text`; its diagnostic."""
-    html = await page_of(resp)
+    html = await page_of(resp, status)
     assert text_of(html, "wechat-error-text") == text
     if code is None:
         assert by_testid(html, "wechat-error-code") == []
@@ -560,6 +560,9 @@ async def test_switch_user_refuses_a_next_pointing_elsewhere(client: Client, tar
     assert "Location" not in resp.headers
 
 
+EVIL_ORIGIN = "http://evil.example.com"
+
+
 async def test_picker_post_from_a_foreign_origin_is_refused(client: Client) -> None:
     resp = await client.post(
         "/_sandbox/oauth/user",
@@ -567,7 +570,22 @@ async def test_picker_post_from_a_foreign_origin_is_refused(client: Client) -> N
         headers={"Origin": "http://evil.example.com"},
         allow_redirects=False,
     )
-    assert "another origin" in await error_page(resp, None, "该链接无法访问")
+    diagnostic = await error_page(resp, None, "该链接无法访问", status=403)
+    assert diagnostic.startswith(f"wechat-sandbox: a page from {EVIL_ORIGIN} may not POST /_sandbox/oauth/user")
+    assert "wxsandbox_user" not in resp.cookies
+
+
+async def test_picker_post_from_a_sandboxed_frame_is_refused(client: Client) -> None:
+    resp = await client.post(
+        "/_sandbox/oauth/user",
+        data={"user": "alice", "next": next_of(authorize_params())},
+        headers={"Origin": "null"},
+        allow_redirects=False,
+    )
+    diagnostic = await error_page(resp, None, "该链接无法访问", status=403)
+    assert diagnostic.startswith(
+        "wechat-sandbox: Origin null (a sandboxed frame or a file page) may not POST /_sandbox"
+    )
     assert "wxsandbox_user" not in resp.cookies
 
 
@@ -580,7 +598,8 @@ async def test_consent_post_from_a_foreign_origin_is_refused(client: Client) -> 
         headers={"Origin": "http://evil.example.com"},
         allow_redirects=False,
     )
-    assert "another origin" in await error_page(resp, None, "该链接无法访问")
+    diagnostic = await error_page(resp, None, "该链接无法访问", status=403)
+    assert diagnostic.startswith(f"wechat-sandbox: a page from {EVIL_ORIGIN} may not POST /_sandbox/oauth/consent")
     assert "Location" not in resp.headers
 
 
