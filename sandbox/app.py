@@ -31,7 +31,7 @@ def saved_offset(store: Store) -> float:
         offset = float(store.meta_get(control.CLOCK_OFFSET) or 0.0)
     except ValueError:
         return 0.0
-    return offset if math.isfinite(offset) and 0 <= offset <= control.MAX_ADVANCE * 10 else 0.0
+    return offset if math.isfinite(offset) and 0 <= offset <= control.MAX_OFFSET else 0.0
 
 
 def create_app(

@@ -23,8 +23,24 @@ def templates() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
     )
-    environment.filters["when"] = lambda ts: datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    environment.filters["when"] = when
+    environment.filters["yuan"] = yuan
     return environment
+
+
+def when(timestamp: float) -> str:
+    """A sandbox time for people; one no calendar can show is shown as the number it is."""
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"{timestamp} s"
+
+
+def yuan(fen: int) -> str:
+    """An amount in fen as yuan, exactly, however large (`/ 100` overflows a float past ~1e308)."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}¥{whole}.{cents:02d}"
 
 
 @routes.get("/")

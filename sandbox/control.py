@@ -9,11 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
+from mock_wechat import json_input
 from mock_wechat.app import reconfigure
 from mock_wechat.config import Account, Merchant, User, WeChatConfig
 from mock_wechat.ids import openid_for, unionid_for
 from mock_wechat.keys import ACCOUNTS, IDS, PAY, STORE, current_config
 from sandbox import defaults
+from sandbox.journal import MAX_ID, PAGE_MAX
 from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED
 
 routes = web.RouteTableDef()
@@ -22,6 +24,10 @@ VERSION = "0.1.0"
 CLOCK_OFFSET = "clock_offset"
 MAX_ADVANCE = 10 * 365 * 86_400
 """Ten years at a time: far enough for any expiry, finite for every date computation."""
+MAX_OFFSET = 10 * MAX_ADVANCE
+"""A hundred years ahead in all: every date the sandbox writes keeps four digits (reset goes back)."""
+MAX_BALANCE = 10**15
+"""Fen (ten trillion yuan): more than any test needs, and exact as a JavaScript number or a float."""
 
 
 def api_error(status: int, message: str) -> web.Response:
@@ -30,10 +36,12 @@ def api_error(status: int, message: str) -> web.Response:
 
 
 async def read_json(request: web.Request) -> dict[str, Any] | web.Response:
+    """The body as a JSON object (`{}` when empty), or the 400 that says what is wrong with it."""
+    raw = await request.read()
     try:
-        body = await request.json() if await request.read() else {}
-    except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for a body that is not UTF-8
-        return api_error(400, f"body is not JSON: {exc}")
+        body = json_input.loads(raw) if raw else {}
+    except json_input.BadJson as exc:
+        return api_error(400, f"body must be a JSON object; this one is {exc}")
     if not isinstance(body, dict):
         return api_error(400, "body must be a JSON object")
     return body
@@ -162,6 +170,12 @@ async def advance_clock(request: web.Request) -> web.Response:
             400, f'expected {{"advance": seconds}} with 0 <= seconds <= {MAX_ADVANCE} (the clock never goes back)'
         )
     clock = request.app[SANDBOX_CLOCK]
+    if clock.offset + seconds > MAX_OFFSET:
+        return api_error(
+            400,
+            f"advance: the clock is already {clock.offset:.0f} s ahead and may not go more than {MAX_OFFSET} s"
+            " (100 years) ahead; POST /_sandbox/api/reset puts it back",
+        )
     clock.advance(float(seconds))
     request.app[STORE].meta_set(CLOCK_OFFSET, repr(clock.offset))
     request.app[PAY].book.wake()  # notifications that just fell due go out now
@@ -212,11 +226,12 @@ def profile_problem(profile: dict[str, Any]) -> str | None:
     pin = profile["pin"]
     if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit()):
         return "pin must be a string of 6 digits"
-    for name, kind in (("sex", int), ("balance", int), ("snapshot", bool)):
-        if not isinstance(profile[name], kind) or (kind is int and isinstance(profile[name], bool)):
-            return f"{name} must be {kind.__name__}"
-    if profile["balance"] < 0:
-        return "balance must not be negative"
+    for name, high in (("sex", 2), ("balance", MAX_BALANCE)):
+        value = profile[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+            return f"{name} must be an integer from 0 to {high}"
+    if not isinstance(profile["snapshot"], bool):
+        return "snapshot must be true or false"
     for name in ("nickname", "province", "city", "country"):
         if not isinstance(profile[name], str):
             return f"{name} must be a string"
@@ -245,11 +260,23 @@ async def update_user(request: web.Request) -> web.Response:
     return web.json_response(user_json(updated, current_config(request.app)))
 
 
+def query_int(request: web.Request, name: str, default: int, high: int) -> int | str:
+    """The query parameter `name` as an integer from 0 to `high`, or what is wrong with it."""
+    value = request.query.get(name)
+    if value is None:
+        return default
+    problem = f"{name} must be an integer from 0 to {high}"
+    # isdigit() alone lets "²" through, and int() refuses over 4,300 digits: bound the text first.
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(high)) or int(value) > high:
+        return problem
+    return int(value)
+
+
 @routes.get("/_sandbox/api/journal")
 async def journal(request: web.Request) -> web.Response:
-    try:
-        after = int(request.query.get("after", "0"))
-        limit = min(int(request.query.get("limit", "1000")), 10_000)
-    except ValueError:
-        return api_error(400, "after and limit must be integers")
+    """`?after=ID&limit=N`: entries with ids above `after`, at most `limit`."""
+    after = query_int(request, "after", 0, MAX_ID)
+    limit = query_int(request, "limit", 1000, PAGE_MAX)
+    if isinstance(after, str) or isinstance(limit, str):
+        return api_error(400, after if isinstance(after, str) else str(limit))
     return web.json_response({"entries": request.app[JOURNAL].entries(after, limit)})

@@ -14,6 +14,10 @@ CONSOLE_PATHS = frozenset({"/", "/_sandbox/"})
 """The workbench's own pages: looking at the journal does not write to it."""
 KEEP = 10_000
 TRIM_EVERY = 500
+PAGE_MAX = 10_000
+"""The most entries one read returns, whatever it asks for."""
+MAX_ID = 2**63 - 1
+"""The largest id SQLite stores."""
 
 
 class Journal:
@@ -33,10 +37,15 @@ class Journal:
             self._since_trim = 0
 
     def entries(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        return self._store.journal_list(after, limit)
+        """Entries with ids above `after`, oldest first, at most `limit` (0 to PAGE_MAX; SQLite reads -1 as all)."""
+        return self._store.journal_list(_within(after, MAX_ID), _within(limit, PAGE_MAX))
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
-        return self._store.journal_recent(limit)
+        return self._store.journal_recent(_within(limit, PAGE_MAX))
+
+
+def _within(value: int, high: int) -> int:
+    return min(max(value, 0), high)
 
 
 def entry(exchange: Exchange) -> dict[str, Any]:

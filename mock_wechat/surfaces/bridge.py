@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from mock_wechat import json_input
 from mock_wechat.bridge.jsapi import Verdict
 from mock_wechat.bridge.paysheet import SheetRefused
 from mock_wechat.bridge.service import SheetNotOpen
@@ -64,9 +64,9 @@ async def preflight(request: web.Request) -> web.Response:
 
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
-        body = json.loads(await request.read() or b"{}")
-    except ValueError as exc:
-        raise BadBody(f"expected a JSON object, got invalid JSON ({exc})") from None
+        body = json_input.loads(await request.read() or b"{}")
+    except json_input.BadJson as exc:
+        raise BadBody(f"expected a JSON object, got a body {exc}") from None
     if not isinstance(body, dict):
         raise BadBody(f"expected a JSON object, got {type(body).__name__}")
     return body

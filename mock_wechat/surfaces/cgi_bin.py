@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
-from mock_wechat import errors
+from mock_wechat import errors, json_input
 from mock_wechat.dialects import json_body
 from mock_wechat.keys import ACCOUNTS, CLOCK
 
@@ -26,9 +25,9 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         raise errors.EmptyPostData("stable_token needs a JSON body")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.DataFormatError(f"the body is not JSON: {exc}") from None
+        body = json_input.loads(raw)
+    except json_input.BadJson as exc:
+        raise errors.DataFormatError(f"the body is {exc}") from None
     if not isinstance(body, dict):
         raise errors.DataFormatError("the body must be a JSON object")
     return body

@@ -211,6 +211,14 @@ async def test_args_that_are_not_an_object_are_400(
     assert "Traceback" not in caplog.text
 
 
+@pytest.mark.parametrize("path", BRIDGE_PATHS)
+async def test_deeply_nested_json_is_400(client: Client, path: str) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    resp = await client.post(f"/_sandbox/bridge/{path}", data=body, headers={"Content-Type": "application/json"})
+    assert resp.status == 400
+    assert await resp.json() == {"error": "expected a JSON object, got a body nested deeper than 32 levels"}
+
+
 async def test_empty_body_counts_as_an_empty_object(client: Client) -> None:
     resp = await client.post("/_sandbox/bridge/invoke")
     assert resp.status == 200

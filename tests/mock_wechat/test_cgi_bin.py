@@ -338,6 +338,10 @@ async def test_stable_token_with_non_utf8_body_is_47001(client: Client) -> None:
     assert_api_error(await stable_raw(client, b"\xff\xfe{}"), 47001, "data format error")
 
 
+async def test_stable_token_with_deeply_nested_json_is_47001(client: Client) -> None:
+    assert_api_error(await stable_raw(client, b"[" * 100_000 + b"]" * 100_000), 47001, "data format error")
+
+
 async def test_stable_token_with_json_array_is_47001(client: Client) -> None:
     assert_api_error(await stable_raw(client, b"[]"), 47001, "data format error")
 

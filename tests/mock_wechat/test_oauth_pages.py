@@ -757,3 +757,18 @@ async def test_journal_observer_gets_the_notes_of_a_grant(app_client: AppClientF
     notes = " ".join(seen[0].notes)
     assert "X-WeChat-Sandbox-User" in notes
     assert "code issued to alice" in notes
+
+
+@pytest.mark.parametrize("path", ["/_sandbox/oauth/user", "/_sandbox/oauth/consent"])
+async def test_a_form_that_is_not_utf8_is_a_link_unavailable_page(client: Client, path: str) -> None:
+    resp = await client.post(
+        path,
+        data=b"next=\xff\xfe",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        allow_redirects=False,
+    )
+    diagnostic = await error_page(resp, None, "该链接无法访问")
+    assert diagnostic == (
+        "wechat-sandbox: the form body is not UTF-8 form data ('utf-8' codec can't decode byte 0xff in position 5:"
+        " invalid start byte); the sandbox refuses it"
+    )

@@ -51,3 +51,19 @@ async def test_the_console_shows_orders_and_notifications(aiohttp_client: Client
     assert "CONSOLE-1" in html
     assert "SUCCESS" in html
     assert "payment" in html
+
+
+async def test_the_console_shows_a_balance_too_large_for_a_float(aiohttp_client: ClientFactory) -> None:
+    """A balance the control API now refuses may still come from an older state: the console shows it exactly."""
+    from dataclasses import replace
+
+    from mock_wechat.keys import ACCOUNTS
+
+    client = await console(aiohttp_client)
+    accounts = client.app[ACCOUNTS]
+    alice = accounts.user("alice")
+    assert alice is not None
+    accounts.put_user(replace(alice, balance=10**400 + 5))
+    resp = await client.get("/_sandbox/")
+    assert resp.status == 200
+    assert "¥1" + "0" * 398 + ".05" in await resp.text()

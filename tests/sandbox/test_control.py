@@ -574,11 +574,18 @@ async def test_journal_paging_with_after_and_limit(api: Client) -> None:
     assert newest["id"] > ids[-1]
 
 
-@pytest.mark.parametrize("query", ["after=x", "limit=ten", "after=1.5"])
-async def test_journal_rejects_bad_paging_parameters(api: Client, query: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("after=x", "after must be an integer from 0 to 9223372036854775807"),
+        ("limit=ten", "limit must be an integer from 0 to 10000"),
+        ("after=1.5", "after must be an integer from 0 to 9223372036854775807"),
+    ],
+)
+async def test_journal_rejects_bad_paging_parameters(api: Client, query: str, message: str) -> None:
     resp = await api.get(f"/_sandbox/api/journal?{query}")
     assert resp.status == 400
-    assert "integers" in (await body_of(resp))["error"]
+    assert await resp.json() == {"error": message}
 
 
 # -- PATCH users ----------------------------------------------------------------------------------
@@ -614,7 +621,7 @@ async def test_patch_user_refuses_a_bad_pin(api: Client) -> None:
 async def test_patch_user_refuses_a_negative_balance(api: Client) -> None:
     resp = await api.patch("/_sandbox/api/users/alice", json={"balance": -1})
     assert resp.status == 400
-    assert await resp.json() == {"error": "balance must not be negative"}
+    assert await resp.json() == {"error": "balance must be an integer from 0 to 1000000000000000"}
 
 
 async def test_patch_user_cannot_rename_a_user(api: Client) -> None:
@@ -711,3 +718,95 @@ async def test_reset_starts_the_ids_again_so_seeded_tests_repeat(api: Client) ->
         resp = await api.get("/connect/oauth2/authorize", params=params, headers=headers, allow_redirects=False)
         codes.append(resp.headers["Location"])
     assert codes[0] == codes[1]
+
+
+# -- hostile input: a 400 naming what is wrong, never a traceback --------------------------------
+
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+BODY_ROUTES = [
+    ("POST", "/_sandbox/api/clock"),
+    ("POST", "/_sandbox/api/users"),
+    ("PATCH", "/_sandbox/api/users/alice"),
+    ("POST", f"/_sandbox/api/accounts/{APPID}"),
+    ("POST", f"/_sandbox/api/merchants/{defaults.DEFAULT_MCH_ID}"),
+    ("POST", f"/_sandbox/api/orders/{defaults.DEFAULT_MCH_ID}/T1/pay"),
+    ("POST", "/_sandbox/api/notifications/n1/resend"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), BODY_ROUTES)
+async def test_deeply_nested_json_is_400(api: Client, method: str, path: str) -> None:
+    resp = await api.request(method, path, data=DEEP_JSON, headers={"Content-Type": "application/json"})
+    assert resp.status == 400
+    assert await resp.json() == {"error": "body must be a JSON object; this one is nested deeper than 32 levels"}
+
+
+async def test_an_advance_of_5000_digits_is_400_naming_advance(api: Client) -> None:
+    resp = await api.post("/_sandbox/api/clock", data=b'{"advance": ' + b"9" * 5000 + b"}")
+    assert resp.status == 400
+    assert await resp.json() == {
+        "error": 'expected {"advance": seconds} with 0 <= seconds <= 315360000 (the clock never goes back)'
+    }
+
+
+async def test_the_clock_goes_at_most_a_hundred_years_ahead(api: Client) -> None:
+    for _ in range(10):
+        assert (await advance(api, 315_360_000)).status == 200
+    resp = await advance(api, 1)
+    assert resp.status == 400
+    assert await resp.json() == {
+        "error": "advance: the clock is already 3153600000 s ahead and may not go more than 3153600000 s"
+        " (100 years) ahead; POST /_sandbox/api/reset puts it back"
+    }
+    assert (await body_of(await api.get("/_sandbox/api/clock")))["offset"] == 3_153_600_000
+
+
+@pytest.mark.parametrize("digits", [20, 400, 5000])
+async def test_patch_user_refuses_a_huge_balance(api: Client, digits: int) -> None:
+    resp = await api.patch("/_sandbox/api/users/alice", data=b'{"balance": ' + b"9" * digits + b"}")
+    assert resp.status == 400
+    assert await resp.json() == {"error": "balance must be an integer from 0 to 1000000000000000"}
+    assert (await api.get("/_sandbox/")).status == 200
+
+
+async def test_create_user_refuses_a_400_digit_balance(api: Client) -> None:
+    resp = await api.post("/_sandbox/api/users", data=b'{"id": "dave", "balance": ' + b"9" * 400 + b"}")
+    assert resp.status == 400
+    assert await resp.json() == {"error": "balance must be an integer from 0 to 1000000000000000"}
+
+
+async def test_patch_user_accepts_the_largest_balance(api: Client) -> None:
+    resp = await api.patch("/_sandbox/api/users/alice", json={"balance": 10**15})
+    assert (resp.status, (await body_of(resp))["balance"]) == (200, 10**15)
+
+
+@pytest.mark.parametrize("sex", [3, -1, 10**30])
+async def test_patch_user_refuses_a_sex_wechat_never_sends(api: Client, sex: int) -> None:
+    resp = await api.patch("/_sandbox/api/users/alice", json={"sex": sex})
+    assert resp.status == 400
+    assert await resp.json() == {"error": "sex must be an integer from 0 to 2"}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=-1", "limit must be an integer from 0 to 10000"),
+        ("limit=10001", "limit must be an integer from 0 to 10000"),
+        ("limit=" + "9" * 5000, "limit must be an integer from 0 to 10000"),
+        ("limit=²", "limit must be an integer from 0 to 10000"),
+        ("after=-1", "after must be an integer from 0 to 9223372036854775807"),
+        ("after=" + "9" * 400, "after must be an integer from 0 to 9223372036854775807"),
+        ("after=9223372036854775808", "after must be an integer from 0 to 9223372036854775807"),
+        ("after=" + "9" * 5000, "after must be an integer from 0 to 9223372036854775807"),
+    ],
+)
+async def test_journal_refuses_paging_out_of_range(api: Client, query: str, message: str) -> None:
+    await get_token(api)
+    resp = await api.get(f"/_sandbox/api/journal?{query}")
+    assert resp.status == 400
+    assert await resp.json() == {"error": message}
+
+
+async def test_journal_after_the_largest_id_is_empty(api: Client) -> None:
+    await get_token(api)
+    assert await journal(api, after=2**63 - 1, limit=10_000) == []

@@ -179,6 +179,29 @@ def test_entries_pages_with_after_and_limit(store: SQLiteStore) -> None:
     assert journal.entries(after=ids[6]) == []
 
 
+def test_a_negative_limit_reads_nothing_rather_than_everything(store: SQLiteStore) -> None:
+    journal = Journal(store)
+    for n in range(3):
+        journal(exchange(f"/p{n}"))
+    assert journal.entries(limit=-1) == []
+    assert journal.recent(-1) == []
+
+
+def test_one_read_returns_at_most_page_max_entries(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal_module, "PAGE_MAX", 2)
+    journal = Journal(store)
+    for n in range(3):
+        journal(exchange(f"/p{n}"))
+    assert [e["path"] for e in journal.entries(limit=10**6)] == ["/p0", "/p1"]
+    assert [e["path"] for e in journal.recent(10**6)] == ["/p2", "/p1"]
+
+
+def test_an_after_past_the_largest_sqlite_id_reads_nothing(store: SQLiteStore) -> None:
+    journal = Journal(store)
+    journal(exchange("/p0"))
+    assert journal.entries(after=10**400) == []
+
+
 def test_the_journal_keeps_only_the_newest_entries(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(journal_module, "KEEP", 4)
     monkeypatch.setattr(journal_module, "TRIM_EVERY", 5)
