@@ -103,6 +103,9 @@ def _next(value: str) -> str:
 
 
 def redirect(location: str, status: int = 302) -> web.Response:
+    """A redirect; never one whose Location carries CR or LF (aiohttp would drop the connection instead)."""
+    if "\r" in location or "\n" in location:
+        raise errors.LinkUnavailable(f"the sandbox will not redirect to {location!r}: it contains CR or LF")
     return web.Response(status=status, headers={"Location": location, "Cache-Control": "no-store"})
 
 

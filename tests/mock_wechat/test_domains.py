@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from mock_wechat.domains import Origin, allowed, domain_matches, is_loopback, looks_double_encoded, parse_origin
+from mock_wechat.domains import (
+    NotNavigable,
+    Origin,
+    allowed,
+    browser_url,
+    domain_matches,
+    is_loopback,
+    looks_double_encoded,
+    parse_origin,
+)
 
 
 def origin(url: str) -> Origin:
@@ -72,6 +81,97 @@ def test_host_port_brackets_an_ipv6_host_with_a_port() -> None:
 
 def test_host_port_brackets_an_ipv6_host_on_the_default_port() -> None:
     assert origin("https://[2001:db8::1]/").host_port == "[2001:db8::1]"
+
+
+# -- browser_url: where a browser goes (WHATWG URL rules) -------------------------------------------------
+
+
+def browser_origin(url: str) -> Origin:
+    return browser_url(url).origin
+
+
+def test_browser_url_of_a_plain_url_is_its_origin() -> None:
+    assert browser_url("https://shop.example.com:8443/cb?x=1#y").origin == Origin("https", "shop.example.com", 8443)
+
+
+def test_browser_reads_a_backslash_as_the_end_of_the_host() -> None:
+    assert browser_origin("http://evil.invalid\\@127.0.0.1/cb") == Origin("http", "evil.invalid", 80)
+
+
+def test_browser_skips_any_slashes_and_backslashes_after_the_scheme() -> None:
+    assert browser_origin("http:\\\\/evil.example.com/cb") == Origin("http", "evil.example.com", 80)
+
+
+def test_browser_reads_three_slashes_as_two() -> None:
+    assert browser_origin("http:///cb/x") == Origin("http", "cb", 80)
+
+
+def test_browser_takes_the_host_after_the_last_at_sign() -> None:
+    parsed = browser_url("http://a@b:c@shop.example.com/cb")
+    assert parsed.origin.host == "shop.example.com"
+    assert parsed.userinfo == "a@b:c"
+
+
+def test_browser_url_without_userinfo_has_empty_userinfo() -> None:
+    assert browser_url("http://shop.example.com/cb").userinfo == ""
+
+
+def test_browser_strips_leading_and_trailing_controls_and_spaces() -> None:
+    assert browser_origin("\x00 \x1f http://shop.example.com/cb \x0b") == Origin("http", "shop.example.com", 80)
+
+
+def test_browser_removes_tabs_and_newlines_anywhere() -> None:
+    assert browser_origin("ht\ttp://ev\ril.exa\nmple.com/") == Origin("http", "evil.example.com", 80)
+
+
+def test_browser_percent_decodes_and_lowercases_the_host() -> None:
+    assert browser_origin("http://SHOP%2Eexample%2ECOM/") == Origin("http", "shop.example.com", 80)
+
+
+def test_browser_maps_fullwidth_characters_to_ascii() -> None:
+    assert browser_origin("http://ｓｈｏｐ．example.com/") == Origin("http", "shop.example.com", 80)
+
+
+@pytest.mark.parametrize(
+    "host", ["2130706433", "0x7f.1", "0x7F000001", "0177.0.0.1", "127.1", "127.0.1", "0x7f.0.0.1", "127.0.0.1."]
+)
+def test_browser_expands_ipv4_shorthands(host: str) -> None:
+    assert browser_origin(f"http://{host}/cb") == Origin("http", "127.0.0.1", 80)
+
+
+def test_browser_reads_a_port_with_leading_zeros() -> None:
+    assert browser_origin("http://shop.example.com:0080/") == Origin("http", "shop.example.com", 80)
+
+
+def test_browser_serialises_an_ipv6_host_compressed() -> None:
+    assert browser_origin("http://[0:0:0::1]:9000/") == Origin("http", "::1", 9000)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("/cb", "no scheme"),
+        ("shop.example.com/cb", "no scheme"),
+        ("http%3A%2F%2Fshop.example.com%2Fcb", "no scheme"),
+        ("javascript:alert(1)", "the scheme 'javascript' is not http or https"),
+        ("ftp://shop.example.com/", "the scheme 'ftp' is not http or https"),
+        ("http://?x=1", "an empty host"),
+        ("http://user@/cb", "an empty host"),
+        ("http://shop.example.com:99999/", "the port '99999' is not a port number"),
+        ("http://shop.example.com:x/", "the port 'x' is not a port number"),
+        ("http://a%2Fb.example.com/", "contains '/'"),
+        ("http://a%00b.example.com/", "contains '\\x00'"),
+        ("http://1.2.3.4.5/", "not an IPv4 address"),
+        ("http://256.256.256.256/", "out of the IPv4 range"),
+        ("http://0x1g.1/", "not a number in an IPv4 address"),
+        ("http://[::1%25eth0]/", "not an IPv6 address a browser accepts"),
+        ("http://[::1/", "without its closing ']'"),
+    ],
+)
+def test_browser_url_refuses_what_a_browser_would_not_navigate_to(url: str, why: str) -> None:
+    with pytest.raises(NotNavigable) as caught:
+        browser_url(url)
+    assert why in str(caught.value)
 
 
 # -- domain_matches ----------------------------------------------------------------------------------

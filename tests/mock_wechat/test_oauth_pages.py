@@ -13,13 +13,16 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
+from yarl import URL
 
 import mock_wechat
+from mock_wechat import errors
 from mock_wechat.clock import ManualClock
 from mock_wechat.config import Account, AccountKind, WeChatConfig
 from mock_wechat.ids import Ids, openid_for
 from mock_wechat.keys import Exchange
 from mock_wechat.store import SQLiteStore
+from mock_wechat.surfaces import oauth
 from tests.conftest import APPID, OTHER_APPID, SECRET, ClientFactory, make_config
 
 Client = TestClient[web.Request, web.Application]
@@ -658,6 +661,70 @@ async def test_configured_port_matches_that_port(app_client: AppClientFactory) -
     redirect_uri = "https://shop.example.com:8443/cb"
     params = authorize_params(appid=SHOP_APPID, redirect_uri=redirect_uri)
     code_redirect(await authorize(client, params, {"X-WeChat-Sandbox-User": "alice"}), redirect_uri)
+
+
+async def authorize_raw(client: Client, query: str, user: str = "alice") -> ClientResponse:
+    """The authorize page for a query string sent exactly as written (no re-encoding)."""
+    url = URL(f"{AUTHORIZE}?{query}", encoded=True)
+    return await client.get(url, headers={"X-WeChat-Sandbox-User": user}, allow_redirects=False)
+
+
+MISMATCH = "redirect_uri域名与后台配置不一致"
+
+
+async def test_backslash_open_redirect_on_loopback_is_10003_naming_the_browsers_host(client: Client) -> None:
+    query = f"appid={APPID}&redirect_uri=http%3A%2F%2Fevil.invalid%5C%40127.0.0.1%2Fcb&response_type=code"
+    resp = await authorize_raw(client, query + "&scope=snsapi_base&state=s")
+    diagnostic = await error_page(resp, 10003, MISMATCH)
+    assert "Location" not in resp.headers
+    assert "A browser would go to host evil.invalid, but Python's urlsplit reads 127.0.0.1" in diagnostic
+
+
+async def test_backslash_open_redirect_on_a_strict_account_is_10003(app_client: AppClientFactory) -> None:
+    client = await shop_client(app_client)
+    query = f"appid={SHOP_APPID}&redirect_uri=https%3A%2F%2Fevil.invalid%5C%40shop.example.com%2Fcb"
+    resp = await authorize_raw(client, query + "&response_type=code&scope=snsapi_base&state=s")
+    diagnostic = await error_page(resp, 10003, MISMATCH)
+    assert "Location" not in resp.headers
+    assert "A browser would go to host evil.invalid, but Python's urlsplit reads shop.example.com" in diagnostic
+
+
+async def test_crlf_in_redirect_uri_is_the_10003_page_not_a_dropped_connection(client: Client) -> None:
+    query = f"appid={APPID}&redirect_uri=http%3A%2F%2F127.0.0.1%3A8000%2Fcb%0D%0AX-Injected%3A%201&response_type=code"
+    resp = await authorize_raw(client, query + "&scope=snsapi_base&state=s")
+    diagnostic = await error_page(resp, 10003, MISMATCH)
+    assert "X-Injected" not in resp.headers
+    assert "It contains control characters (LF, CR)" in diagnostic
+
+
+async def test_userinfo_in_redirect_uri_is_10003(app_client: AppClientFactory) -> None:
+    client = await shop_client(app_client)
+    params = authorize_params(appid=SHOP_APPID, redirect_uri="https://me@shop.example.com/cb")
+    resp = await authorize(client, params, {"X-WeChat-Sandbox-User": "alice"})
+    assert "It carries userinfo (me@) before its host" in await error_page(resp, 10003, MISMATCH)
+
+
+async def test_ipv4_shorthand_in_redirect_uri_is_10003(client: Client) -> None:
+    params = authorize_params(redirect_uri="http://2130706433:8000/cb")
+    resp = await authorize(client, params, {"X-WeChat-Sandbox-User": "alice"})
+    diagnostic = await error_page(resp, 10003, MISMATCH)
+    assert "A browser would go to host 127.0.0.1:8000, but Python's urlsplit reads 2130706433:8000" in diagnostic
+
+
+async def test_journal_gets_the_browsers_host_of_a_refused_redirect_uri(app_client: AppClientFactory) -> None:
+    seen: list[Exchange] = []
+    client = await app_client(make_config(), [seen.append])
+    query = f"appid={APPID}&redirect_uri=http%3A%2F%2Fevil.invalid%5C%40127.0.0.1%2Fcb&response_type=code"
+    await error_page(await authorize_raw(client, query + "&scope=snsapi_base&state=s"), 10003, MISMATCH)
+    [exchange] = seen
+    assert (exchange.wire_code, exchange.error) == (10003, "RedirectUriMismatch")
+    assert "A browser would go to host evil.invalid" in exchange.diagnostic
+
+
+def test_no_redirect_carries_cr_or_lf() -> None:
+    with pytest.raises(errors.LinkUnavailable) as caught:
+        oauth.redirect("/connect/oauth2/authorize?a=1\r\nSet-Cookie: x=1")
+    assert "contains CR or LF" in caught.value.diagnostic
 
 
 async def test_domain_errors_come_before_the_picker(app_client: AppClientFactory) -> None:

@@ -235,6 +235,79 @@ def test_trust_loopback_is_mentioned_in_the_diagnostic() -> None:
     assert "(and any loopback origin)" in diagnostic
 
 
+# -- check_redirect_uri: the host a browser goes to ------------------------------------------------------
+
+
+def test_backslash_before_at_is_refused_on_a_loopback_account() -> None:
+    diagnostic = diagnostic_of(LOOPBACK, "http://evil.invalid\\@127.0.0.1/cb")
+    assert "A browser would go to host evil.invalid, but Python's urlsplit reads 127.0.0.1" in diagnostic
+
+
+def test_backslash_before_at_is_refused_on_a_strict_account() -> None:
+    diagnostic = diagnostic_of(SHOP, "https://evil.invalid\\@shop.example.com/cb")
+    assert "A browser would go to host evil.invalid, but Python's urlsplit reads shop.example.com" in diagnostic
+
+
+def test_backslashes_instead_of_slashes_are_refused_naming_the_browsers_host() -> None:
+    diagnostic = diagnostic_of(SHOP, "https:\\\\evil.example.com\\@shop.example.com/cb")
+    assert "A browser would go to host evil.example.com, but Python's urlsplit reads no host" in diagnostic
+
+
+def test_a_backslash_in_the_path_is_allowed() -> None:
+    check_redirect_uri(SHOP, "https://shop.example.com/a\\b")
+
+
+def test_userinfo_is_refused_even_before_an_allowed_host() -> None:
+    diagnostic = diagnostic_of(SHOP, "https://user:secret@shop.example.com/cb")
+    assert "It carries userinfo (user:***@) before its host" in diagnostic
+    assert "A browser would go to host shop.example.com." in diagnostic
+    assert "secret" not in diagnostic.replace("user:secret@", "")
+
+
+def test_an_empty_userinfo_is_refused_too() -> None:
+    assert "It carries userinfo" in diagnostic_of(SHOP, "https://:@shop.example.com/cb")
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "0177.0.0.1", "127.1"])
+def test_ipv4_shorthand_is_refused_naming_the_address_a_browser_goes_to(host: str) -> None:
+    diagnostic = diagnostic_of(LOOPBACK, f"http://{host}:5000/cb")
+    assert f"A browser would go to host 127.0.0.1:5000, but Python's urlsplit reads {host}:5000" in diagnostic
+
+
+def test_a_percent_encoded_host_is_refused_naming_the_decoded_host() -> None:
+    diagnostic = diagnostic_of(SHOP, "https://shop%2Eexample.com/cb")
+    assert "A browser would go to host shop.example.com, but Python's urlsplit reads shop%2eexample.com" in diagnostic
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "named"),
+    [
+        ("https://shop.example.com/cb\r\nSet-Cookie: a=b", "LF, CR"),
+        ("https://shop.example.com/cb\n", "LF"),
+        ("https://shop.exa\tmple.com/cb", "TAB"),
+        ("https://shop.example.com/\x00", "NUL"),
+        ("https://shop.example.com/\x1b", "U+001B"),
+    ],
+)
+def test_control_characters_are_refused_by_name(redirect_uri: str, named: str) -> None:
+    diagnostic = diagnostic_of(SHOP, redirect_uri)
+    assert f"It contains control characters ({named}): WeChat refuses them" in diagnostic
+
+
+def test_a_url_a_browser_would_not_follow_says_why() -> None:
+    diagnostic = diagnostic_of(SHOP, "https://shop.example.com:99999/cb")
+    assert "Host parsed from redirect_uri: (none: not an absolute http(s) URL)." in diagnostic
+    assert "A browser would not follow it as an absolute http(s) URL: the port '99999' is not a port number." in (
+        diagnostic
+    )
+
+
+def test_a_huge_redirect_uri_is_cut_short_in_the_diagnostic() -> None:
+    diagnostic = diagnostic_of(SHOP, "https://evil.example.com/" + "a" * 100_000)
+    assert "(100025 characters)" in diagnostic
+    assert len(diagnostic) < 1000
+
+
 # -- redirect_with -------------------------------------------------------------------------------------
 
 
@@ -280,6 +353,14 @@ def test_redirect_with_encodes_state_verbatim() -> None:
     assert redirect_with("https://shop.example.com/cb", {"state": "a b&c=d/中"}) == (
         "https://shop.example.com/cb?state=a+b%26c%3Dd%2F%E4%B8%AD"
     )
+
+
+@pytest.mark.parametrize("url", ["https://shop.example.com/cb\r\nX: 1", "https://shop.example.com/#\n"])
+def test_redirect_with_never_answers_a_location_with_cr_or_lf(url: str) -> None:
+    with pytest.raises(errors.RedirectUriMismatch) as caught:
+        redirect_with(url, {"code": "C"})
+    assert caught.value.code == 10003
+    assert "contains CR or LF" in caught.value.diagnostic
 
 
 def test_redirect_with_empty_state_keeps_the_parameter() -> None:
