@@ -75,6 +75,8 @@ class WeChatConfig:
     merchants: tuple[Merchant, ...] = ()
     auto_user: str | None = None
     seed: int | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names the sandbox answers under besides IP literals, localhost and WeChat's hosts (a container name)."""
     _by_appid: dict[str, Account] = field(init=False, repr=False, compare=False)
     _by_mch_id: dict[str, Merchant] = field(init=False, repr=False, compare=False)
 

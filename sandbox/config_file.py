@@ -17,7 +17,7 @@ class ConfigError(Exception):
 
 
 TOP_LEVEL = ("sandbox", "accounts", "merchants", "users")
-SANDBOX_KEYS = ("seed", "auto_user")
+SANDBOX_KEYS = ("seed", "auto_user", "allowed_hosts")
 
 
 def _check_type(value: Any, hint: Any, where: str) -> None:
@@ -73,6 +73,8 @@ def _sandbox_section(raw: dict[str, Any]) -> dict[str, Any]:
         _check_type(section["seed"], int, "sandbox.seed")
     if "auto_user" in section:
         _check_type(section["auto_user"], str, "sandbox.auto_user")
+    if "allowed_hosts" in section:
+        _check_type(section["allowed_hosts"], tuple[str, ...], "sandbox.allowed_hosts")
     return section
 
 
@@ -140,4 +142,11 @@ def load(path: Path | None, *, seed: int | None = None, auto_user: str | None = 
             raise ConfigError(f"duplicate {kind}: {dupes}")
     if auto_user and auto_user not in {u.id for u in users}:
         raise ConfigError(f"auto_user {auto_user!r} is not a configured user: {[u.id for u in users]}")
-    return WeChatConfig(accounts=accounts, users=users, merchants=merchants, auto_user=auto_user, seed=seed)
+    return WeChatConfig(
+        accounts=accounts,
+        users=users,
+        merchants=merchants,
+        auto_user=auto_user,
+        seed=seed,
+        allowed_hosts=tuple(section.get("allowed_hosts", ())),
+    )

@@ -332,3 +332,13 @@ def test_an_unknown_account_kind_is_an_error(tmp_path: Path) -> None:
 )
 def test_values_of_the_wrong_type_are_errors(tmp_path: Path, text: str, expected: str) -> None:
     assert expected in error_of(tmp_path, text)
+
+
+def test_allowed_hosts_from_the_file(tmp_path: Path) -> None:
+    config = load(write(tmp_path, '[sandbox]\nallowed_hosts = ["wechat-sandbox", "devbox.local"]\n'))
+    assert config.allowed_hosts == ("wechat-sandbox", "devbox.local")
+
+
+def test_allowed_hosts_must_be_a_list_of_strings(tmp_path: Path) -> None:
+    error = error_of(tmp_path, '[sandbox]\nallowed_hosts = "wechat-sandbox"\n')
+    assert error == "sandbox.allowed_hosts: must be a list of strings, got 'wechat-sandbox'"
