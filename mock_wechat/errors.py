@@ -269,6 +269,20 @@ class BodyTooLarge(PayV2Error):
     status = 413
 
 
+class RequestUriTooLongV2(PayV2Error):
+    """A v2 request line over 8 KiB: HTTP 414 with a `return_code=FAIL` body (the body was never read)."""
+
+    err_code, err_code_des, protocol = "XML_FORMAT_ERROR", "XML格式错误", True
+    status = 414
+
+
+class MalformedRequestV2(PayV2Error):
+    """A v2 request the HTTP parser cannot read: HTTP 400 with a `return_code=FAIL` body, as for a body too large."""
+
+    err_code, err_code_des, protocol = "XML_FORMAT_ERROR", "XML格式错误", True
+    status = 400
+
+
 class PaySystemBusy(PayV2Error):
     """An unexpected failure inside the sandbox, answered as WeChat's protocol-level system error."""
 

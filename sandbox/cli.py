@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from mock_wechat.config import WeChatConfig
+from mock_wechat.http_server import Runner
 from mock_wechat.ids import openid_for
 from sandbox import config_file, up
 from sandbox.app import create_app
@@ -109,7 +110,7 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
     runners = []
     try:
         for each, sock in sites:
-            runner = web.AppRunner(each, access_log=None, handle_signals=False)
+            runner = Runner(each, handle_signals=False)
             runners.append(runner)
             await runner.setup()
             await web.SockSite(runner, sock).start()

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from mock_wechat.config import WeChatConfig
+from mock_wechat.http_server import Runner
 from sandbox import config_file
 from sandbox.app import create_app
 
@@ -35,7 +36,7 @@ class AppThread:
     def __init__(self, build: Callable[[], web.Application]) -> None:
         self._build = build
         self._loop = asyncio.new_event_loop()
-        self._runner: web.AppRunner | None = None
+        self._runner: Runner | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="wechat-sandbox-app", daemon=True)
@@ -55,7 +56,7 @@ class AppThread:
 
     async def _start(self) -> None:
         self.app = self._build()
-        runner = web.AppRunner(self.app, access_log=None)
+        runner = Runner(self.app)
         await runner.setup()
         self._runner = runner
         await web.TCPSite(runner, "127.0.0.1", 0).start()

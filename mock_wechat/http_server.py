@@ -1,0 +1,180 @@
+"""Serve an aiohttp app the sandbox's way: unreadable HTTP refused in WeChat's words, slow request heads closed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
+
+from mock_wechat import errors
+from mock_wechat.dialects import is_v2_path, render_api_error, render_v2_error
+from mock_wechat.keys import CLOCK, IDS
+
+log = logging.getLogger("mock_wechat.http")
+
+HEADER_TIMEOUT = 10.0
+"""Seconds a connection may wait for a complete request head (headers), idle keep-alive included, before closing."""
+MAX_LINE = 8192
+"""A request line (URL) over 8 KiB is answered 414."""
+MAX_FIELD = 8190
+"""A header over this (aiohttp's own limit) is answered 400; it differs from MAX_LINE so the error tells which."""
+HEAD_BYTES = 512
+"""How much of a connection's first bytes is kept to tell the path of a request the parser refused."""
+
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_HEADER_LINE = re.compile(_TOKEN + rb":(?!//)")
+_REQUEST_TARGET = re.compile(rb"(?:" + _TOKEN + rb" +)?(?:https?://[^/\s]*)?(/[^\s?#]*)")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request aiohttp's parser could not read: the status to answer, why (one line), and its path if known."""
+
+    status: int
+    reason: str
+    path: str | None
+    peer: str
+
+
+def _one_line(text: str) -> str:
+    """aiohttp's multi-line parser messages (message, offending bytes, a caret) as one line."""
+    parts = [part.strip() for part in text.splitlines()]
+    return " ".join(part for part in parts if part and set(part) != {"^"})[:300]
+
+
+def _path_in(line: bytes) -> str | None:
+    """The path of a request line (or of a bare request target), if it reads as one."""
+    match = _REQUEST_TARGET.match(line)
+    return None if match is None else match[1].decode("latin-1")
+
+
+def classify(exc: HttpProcessingError, head: bytes, peer: str) -> Refusal:
+    """414 for a request line over the limit, 400 for anything else the parser refused.
+
+    `head` is the start of the connection when the refused request is its first one (else empty): it gives the path.
+    """
+    path = _path_in(head.split(b"\n", 1)[0]) if head else None
+    if isinstance(exc, LineTooLong):
+        line, limit = bytes(exc.args[0]), exc.args[1]
+        # The C parser reports the URL alone; the Python one the request line, or a header line it is still reading.
+        if limit == MAX_LINE and not _HEADER_LINE.match(line):
+            return Refusal(414, f"the request line is over {MAX_LINE} bytes: {line[:60]!r}…", _path_in(line), peer)
+        return Refusal(400, f"a header is over {MAX_FIELD} bytes: {line[:60]!r}…", path, peer)
+    return Refusal(400, _one_line(exc.message or str(exc)) or type(exc).__name__, path, peer)
+
+
+def renderer(app: web.Application) -> Callable[[Refusal], web.Response]:
+    """WeChat's dialect for a WeChat app (one with ids and a clock); a plain-text status for any other app."""
+
+    def render(refusal: Refusal) -> web.Response:
+        if IDS not in app or CLOCK not in app:
+            status = HTTPStatus(refusal.status)
+            log.warning("refused a malformed request from %s (%d): %s", refusal.peer, status, refusal.reason)
+            return web.Response(status=status, text=f"{status.value} {status.phrase}\n")
+        now = app[CLOCK].now()
+        rid = app[IDS].rid(now if math.isfinite(now) else time.time())
+        log.warning(
+            "refused a malformed request from %s (%d, rid %s): %s", refusal.peer, refusal.status, rid, refusal.reason
+        )
+        if refusal.path is not None and is_v2_path(refusal.path):
+            v2 = errors.RequestUriTooLongV2 if refusal.status == 414 else errors.MalformedRequestV2
+            return render_v2_error(v2(refusal.reason), None, {}, "")
+        api = errors.RequestUriTooLong if refusal.status == 414 else errors.MalformedRequest
+        return render_api_error(api(refusal.reason), rid)
+
+    return render
+
+
+class _Handler(RequestHandler):
+    """aiohttp's connection handler, answering what its parser refuses with `render` and one log line."""
+
+    def __init__(self, manager: web.Server, *, render: Callable[[Refusal], web.Response], **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._render = render
+        self._head = b""
+
+    def data_received(self, data: bytes) -> None:
+        if len(self._head) < HEAD_BYTES:
+            self._head += data[: HEAD_BYTES - len(self._head)]
+        super().data_received(data)
+
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        exc = kw.get("exc_info")
+        if isinstance(exc, HttpProcessingError):  # a bad body read after the answer (lingering): no traceback
+            peer = self.peername[0] if isinstance(self.peername, tuple) else "?"
+            log.warning("dropped the rest of a malformed request from %s: %s", peer, _one_line(exc.message))
+            return
+        super().log_exception(*args, **kw)
+
+    def handle_error(
+        self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        if not isinstance(exc, HttpProcessingError):
+            return super().handle_error(request, status, exc, message)
+        peer = request.remote or "?"
+        first = self._request_count == 1  # the refused request is the connection's first: its head is ours
+        response = self._render(classify(exc, self._head if first else b"", peer))
+        response.force_close()
+        return response
+
+
+class _Server(web.Server):
+    """aiohttp's low-level server, making `_Handler`s."""
+
+    def __init__(
+        self,
+        made: web.Server,
+        *,
+        render: Callable[[Refusal], web.Response],
+        loop: asyncio.AbstractEventLoop,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            made.request_handler,
+            request_factory=made.request_factory,
+            handler_cancellation=made.handler_cancellation,
+            loop=loop,
+            **kwargs,
+        )
+        self._handler_loop, self._handler_kwargs, self._handler_render = loop, kwargs, render
+
+    def __call__(self) -> RequestHandler:
+        return _Handler(self, loop=self._handler_loop, render=self._handler_render, **self._handler_kwargs)
+
+
+class Runner(web.AppRunner):
+    """`web.AppRunner` for every server the project starts: URL over 8 KiB → 414, other unreadable requests → 400
+    (in the app's dialect, one log line, no traceback), and a request head not complete within `header_timeout`
+    seconds closes the connection (slowloris). Bodies keep their own limits.
+    """
+
+    def __init__(self, app: web.Application, *, header_timeout: float = HEADER_TIMEOUT, **kwargs: Any) -> None:
+        # aiohttp's keep-alive timer runs from the connection's start (and from each answer) until a whole request
+        # head has arrived: it is the head deadline. It does not run while a handler reads a body or answers.
+        options: dict[str, Any] = {
+            "access_log": None,
+            "keepalive_timeout": header_timeout,
+            "max_line_size": MAX_LINE,
+            "max_field_size": MAX_FIELD,
+            **kwargs,
+        }
+        super().__init__(app, **options)
+        self.header_timeout = header_timeout
+        self._options = options
+        self._render = renderer(app)
+
+    async def _make_server(self) -> web.Server:
+        made = await super()._make_server()  # starts the app up and freezes it
+        handler_options = {k: v for k, v in self._options.items() if k not in ("handle_signals", "shutdown_timeout")}
+        return _Server(made, render=self._render, loop=asyncio.get_running_loop(), **handler_options)
