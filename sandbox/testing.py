@@ -17,6 +17,7 @@ from aiohttp import web
 
 from mock_wechat.config import WeChatConfig
 from mock_wechat.http_server import Runner
+from mock_wechat.pay.orders import Outcome
 from sandbox import config_file
 from sandbox.app import create_app
 
@@ -168,13 +169,22 @@ class WeChatSandbox:
         return dict(self._call("GET", f"/_sandbox/api/orders/{quote(mch_id or self.mch_id)}/{quote(out_trade_no)}"))
 
     def pay(
-        self, out_trade_no: str, outcome: str = "success", *, mch_id: str | None = None, user: str | None = None
+        self,
+        *args: str,
+        outcome: str | None = None,
+        mch_id: str | None = None,
+        user: str | None = None,
     ) -> dict[str, Any]:
-        """The payer pays, as on the pay sheet: the order turns SUCCESS and WeChat notifies."""
-        body: dict[str, Any] = {"outcome": outcome}
+        """The payer pays, as on the pay sheet: the order turns SUCCESS and WeChat notifies.
+
+        Either `pay(out_trade_no, outcome="success", mch_id=None)` (the first merchant by default) or
+        `pay(mch_id, out_trade_no, outcome="success")`; two positional values are read as the second form
+        unless the second is an outcome name (`success`, `notenough`, `fail`)."""
+        mch, out_trade_no, how = _pay_arguments(args, outcome, mch_id)
+        body: dict[str, Any] = {"outcome": how}
         if user is not None:
             body["user"] = user
-        path = f"/_sandbox/api/orders/{quote(mch_id or self.mch_id)}/{quote(out_trade_no)}/pay"
+        path = f"/_sandbox/api/orders/{quote(mch or self.mch_id)}/{quote(out_trade_no)}/pay"
         return dict(self._call("POST", path, body))
 
     def notifications(
@@ -208,3 +218,21 @@ class WeChatSandbox:
 
 def load_config(path: str | Path | None) -> WeChatConfig:
     return config_file.load(Path(path) if path else None)
+
+
+def _pay_arguments(args: tuple[str, ...], outcome: str | None, mch_id: str | None) -> tuple[str | None, str, str]:
+    """`(mch_id, out_trade_no, outcome)` from either calling form of `WeChatSandbox.pay`."""
+    outcomes = {o.value for o in Outcome}
+    if len(args) == 1:
+        return mch_id, args[0], outcome or "success"
+    if len(args) == 2 and args[1] in outcomes:  # pay(out_trade_no, "notenough")
+        if outcome is not None:
+            raise TypeError("pay() got the outcome twice")
+        return mch_id, args[0], args[1]
+    if len(args) in (2, 3):  # pay(mch_id, out_trade_no[, outcome])
+        if mch_id is not None:
+            raise TypeError("pay(mch_id, out_trade_no) got mch_id twice")
+        if len(args) == 3 and outcome is not None:
+            raise TypeError("pay() got the outcome twice")
+        return args[0], args[1], args[2] if len(args) == 3 else (outcome or "success")
+    raise TypeError("pay() takes (out_trade_no) or (mch_id, out_trade_no[, outcome])")

@@ -1,0 +1,63 @@
+"""`sandbox.testing.WeChatSandbox`, the control API as methods: both calling forms of `pay`."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from sandbox.testing import WeChatSandbox, _pay_arguments
+from tests.pay_helpers import MCH_KEY, order_fields, parse, signed_xml
+
+
+def place_order(sandbox: WeChatSandbox, out_trade_no: str) -> None:
+    body = signed_xml(order_fields(out_trade_no=out_trade_no), MCH_KEY)
+    request = urllib.request.Request(f"{sandbox.url}/pay/unifiedorder", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert parse(resp.read())["result_code"] == "SUCCESS"
+
+
+def test_pay_takes_the_out_trade_no_alone(wechat_sandbox: WeChatSandbox) -> None:
+    place_order(wechat_sandbox, "T1")
+    assert wechat_sandbox.pay("T1")["trade_state"] == "SUCCESS"
+
+
+def test_pay_takes_the_out_trade_no_and_an_outcome(wechat_sandbox: WeChatSandbox) -> None:
+    place_order(wechat_sandbox, "T1")
+    assert wechat_sandbox.pay("T1", outcome="fail", mch_id=wechat_sandbox.mch_id)["trade_state"] == "PAYERROR"
+
+
+def test_pay_takes_the_merchant_first(wechat_sandbox: WeChatSandbox) -> None:
+    place_order(wechat_sandbox, "T1")
+    assert wechat_sandbox.pay(wechat_sandbox.mch_id, "T1", outcome="success")["trade_state"] == "SUCCESS"
+
+
+def test_pay_takes_the_merchant_first_and_a_positional_outcome(wechat_sandbox: WeChatSandbox) -> None:
+    place_order(wechat_sandbox, "T1")
+    assert wechat_sandbox.pay(wechat_sandbox.mch_id, "T1", "fail")["trade_state"] == "PAYERROR"
+
+
+@pytest.mark.parametrize(
+    ("args", "outcome", "mch_id", "expected"),
+    [
+        (("T1",), None, None, (None, "T1", "success")),
+        (("T1", "notenough"), None, None, (None, "T1", "notenough")),
+        (("T1",), "fail", "1900000109", ("1900000109", "T1", "fail")),
+        (("1900000109", "T1"), None, None, ("1900000109", "T1", "success")),
+        (("1900000109", "T1"), "notenough", None, ("1900000109", "T1", "notenough")),
+        (("1900000109", "T1", "fail"), None, None, ("1900000109", "T1", "fail")),
+    ],
+)
+def test_pay_arguments(
+    args: tuple[str, ...], outcome: str | None, mch_id: str | None, expected: tuple[str | None, str, str]
+) -> None:
+    assert _pay_arguments(args, outcome, mch_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "outcome", "mch_id"),
+    [((), None, None), (("a", "b", "c", "d"), None, None), (("1900000109", "T1"), None, "1900000109")],
+)
+def test_pay_refuses_arguments_of_neither_form(args: tuple[str, ...], outcome: str | None, mch_id: str | None) -> None:
+    with pytest.raises(TypeError):
+        _pay_arguments(args, outcome, mch_id)
