@@ -17,20 +17,26 @@ from mock_wechat.pay.notifications import Notification
 log = logging.getLogger("mock_wechat.delivery")
 
 MAX_READ = 65_536
+"""An answer is read up to this many bytes and judged on what was read."""
 IDLE = 30.0
 """Without a wake-up, look again at least this often (the clock may have been advanced)."""
-PARALLEL = 8
+PER_HOST = 4
+"""Deliveries in flight to one merchant host (host:port of notify_url): a hanging one holds only its own slots."""
+PARALLEL = 256
+"""Deliveries in flight in all: 64 merchant hosts that all hang still leave room for a healthy one."""
 
 
 class Deliverer:
     """One background task per app: delivers what is due, sleeps until the next due time or a wake-up."""
 
-    def __init__(self, book: NotificationBook, config: WeChatConfig) -> None:
+    def __init__(self, book: NotificationBook, config: WeChatConfig, *, timeout: float | None = None) -> None:
         self.book, self.config = book, config
+        self.timeout = timeout  # None: WeChat's own (notifications.TIMEOUT, read when the first request goes out)
         self._wake = asyncio.Event()
         self._running: set[str] = set()
         self._tasks: set[asyncio.Task[Notification]] = set()
         self._parallel = asyncio.Semaphore(PARALLEL)
+        self._per_host: dict[str, tuple[asyncio.Semaphore, int]] = {}  # host:port → its slots, deliveries using them
         self._session: aiohttp.ClientSession | None = None
         book.listeners.append(self.wake)
 
@@ -53,9 +59,13 @@ class Deliverer:
                 note, status=None, body="", ok=False, verdict="refused: notify_url host is not in the allowlist"
             )
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=rules.TIMEOUT))
+            timeout = aiohttp.ClientTimeout(total=rules.TIMEOUT if self.timeout is None else self.timeout)
+            # The connector's own limit must not queue a delivery behind others: the semaphores do the limiting.
+            connector = aiohttp.TCPConnector(limit=PARALLEL, limit_per_host=PER_HOST)
+            self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
         status: int | None = None
         body = ""
+        cut = False
         try:
             async with self._session.post(
                 note.notify_url,
@@ -68,25 +78,36 @@ class Deliverer:
                 async for chunk in response.content.iter_chunked(8192):  # the whole answer, not its first chunk
                     chunks.append(chunk)
                     size += len(chunk)
-                    if size >= MAX_READ:
+                    if size > MAX_READ:
+                        cut = True  # the rest is never read: the connection is closed, not drained
                         break
                 body = b"".join(chunks)[:MAX_READ].decode("utf-8", "replace")
         except TimeoutError:
             return self.book.record(note, status=None, body="", ok=False, verdict="no answer within 5 s")
         except aiohttp.ClientError as exc:
             return self.book.record(note, status=None, body="", ok=False, verdict=f"connection failed: {exc}")
-        ok, verdict = rules.acknowledged_v2(status, body)
+        ok, verdict = rules.acknowledged_v2(status, body, cut_at=MAX_READ if cut else None)
         return self.book.record(note, status=status, body=body, ok=ok, verdict=verdict)
 
     def _launch(self, note: Notification) -> asyncio.Task[Notification]:
-        """Deliver one notification in a task of its own: a slow merchant never holds up the others."""
+        """Deliver one notification in a task of its own: a slow merchant host never holds up another host."""
         self._running.add(note.id)
+
+        origin = parse_origin(note.notify_url)
+        host = "" if origin is None else f"{origin.host}:{origin.port}"
+        slots, users = self._per_host.get(host, (asyncio.Semaphore(PER_HOST), 0))
+        self._per_host[host] = (slots, users + 1)
 
         async def deliver() -> Notification:
             try:
-                async with self._parallel:
+                async with slots, self._parallel:
                     return await self.attempt(note)
             finally:
+                left = self._per_host[host][1] - 1
+                if left:
+                    self._per_host[host] = (slots, left)
+                else:
+                    del self._per_host[host]  # a host no notification waits for keeps no slots
                 self._running.discard(note.id)
                 self.wake()  # its next attempt may now be the earliest one
 

@@ -44,19 +44,26 @@ class Notification:
     """Why this copy exists (a resend, a duplicate, a tampered copy)."""
 
 
-def acknowledged_v2(status: int | None, body: str) -> tuple[bool, str]:
-    """Only HTTP 200 with `<return_code>SUCCESS</return_code>` stops the retries."""
+def acknowledged_v2(status: int | None, body: str, *, cut_at: int | None = None) -> tuple[bool, str]:
+    """Only HTTP 200 with `<return_code>SUCCESS</return_code>` stops the retries.
+
+    An answer cut at `cut_at` bytes (it was longer) is judged on the `<xml>` element it starts with.
+    """
     if status is None:
         return False, "no answer"
     if status != 200:
         return False, f"HTTP {status}; WeChat needs 200"
+    cut = "" if cut_at is None else f" (the answer was cut at {cut_at} bytes)"
+    if cut_at is not None:
+        end = body.find("</xml>")
+        body = body if end < 0 else body[: end + len("</xml>")]
     try:
         fields = v2_xml.parse(body.encode())
     except Exception as exc:  # noqa: BLE001 - any unreadable answer is simply a failed attempt
-        return False, f"the answer is not WeChat's <xml> reply ({exc})"
+        return False, f"the answer is not WeChat's <xml> reply ({exc}){cut}"
     if fields.get("return_code", "").strip() != "SUCCESS":  # a pretty-printed reply is still SUCCESS
-        return False, f"return_code is {fields.get('return_code')!r}, not 'SUCCESS'"
-    return True, "acknowledged with return_code SUCCESS"
+        return False, f"return_code is {fields.get('return_code')!r}, not 'SUCCESS'{cut}"
+    return True, f"acknowledged with return_code SUCCESS{cut}"
 
 
 def record_attempt(

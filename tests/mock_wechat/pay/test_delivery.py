@@ -20,7 +20,7 @@ from mock_wechat.account.service import AccountService
 from mock_wechat.clock import ManualClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
-from mock_wechat.pay import notifications, refunding
+from mock_wechat.pay import delivery, notifications, refunding
 from mock_wechat.pay import resend as resending
 from mock_wechat.pay.delivery import Deliverer
 from mock_wechat.pay.notifications import Kind, Notification, Status
@@ -131,13 +131,13 @@ EnvFactory = Callable[..., Env]
 async def make_env() -> AsyncIterator[EnvFactory]:
     made: list[Env] = []
 
-    def factory(config: WeChatConfig | None = None, speed: float = 1.0) -> Env:
+    def factory(config: WeChatConfig | None = None, speed: float = 1.0, **deliverer: float) -> Env:
         cfg = config if config is not None else make_config()
         clock, store, ids = ManualClock(), SQLiteStore.in_memory(), Ids(7)
         accounts = AccountService(cfg, store, clock, ids)
         accounts.seed_users()
         pay = PayService(cfg, store, clock, ids, accounts, notify_speed=speed)
-        env = Env(cfg, clock, pay, Deliverer(pay.book, cfg))
+        env = Env(cfg, clock, pay, Deliverer(pay.book, cfg, **deliverer))
         made.append(env)
         return env
 
@@ -725,3 +725,70 @@ async def test_a_slow_merchant_does_not_hold_up_another_notification(env: Env, l
     assert delivered.id == other.id
     listener.release.set()
     await slow
+
+
+async def test_thirty_hanging_merchants_do_not_delay_a_healthy_one(
+    make_env: EnvFactory, listener: Listener, aiohttp_server: ServerFactory
+) -> None:
+    env = make_env(timeout=2.0)  # stands for the real 5 s
+    never = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        await never.wait()
+        return web.Response(status=500)
+
+    for n in range(30):
+        app = web.Application()
+        app.router.add_post("/notify", hang)
+        server = await aiohttp_server(app)
+        env.pay.book.create(
+            kind=Kind.PAYMENT, mch_id=MCH_ID, out_trade_no=f"H{n}", notify_url=str(server.make_url("/notify")), body=""
+        )
+    healthy = env.pay.book.create(
+        kind=Kind.PAYMENT, mch_id=MCH_ID, out_trade_no="OK", notify_url=listener.url, body="<xml/>"
+    )
+    delivering = asyncio.create_task(env.deliverer.deliver_due())
+    try:
+        await asyncio.wait_for(listener.arrived.wait(), timeout=1.0)  # well before any hanging one times out
+    finally:
+        never.set()
+        notes = {note.id: note for note in await delivering}
+    assert notes[healthy.id].status == Status.DELIVERED
+
+
+def test_a_hanging_host_holds_at_most_its_own_slots() -> None:
+    assert delivery.PER_HOST == 4
+    assert delivery.PARALLEL >= 64 * delivery.PER_HOST
+
+
+async def test_a_huge_answer_starting_with_success_is_acknowledged_once(
+    env: Env, aiohttp_server: ServerFactory
+) -> None:
+    answered: list[int] = []
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        answered.append(1)
+        response = web.StreamResponse(headers={"Content-Type": "text/xml"})
+        await response.prepare(request)
+        await response.write(ACK[1].encode())
+        for _ in range(160):  # 10 MiB after the acknowledgement
+            try:
+                await response.write(b"x" * 65_536)
+            except ConnectionError:  # WeChat stopped reading
+                break
+        return response
+
+    app = web.Application()
+    app.router.add_post("/notify", huge)
+    server = await aiohttp_server(app)
+    env.create(str(server.make_url("/notify")))
+    [note] = await env.deliverer.deliver_due()
+    assert note.status == Status.DELIVERED
+    assert note.next_at is None
+    [attempt] = note.attempts
+    assert attempt["ok"] is True
+    assert (
+        attempt["verdict"] == f"acknowledged with return_code SUCCESS (the answer was cut at {delivery.MAX_READ} bytes)"
+    )
+    assert await env.deliverer.deliver_due() == []
+    assert answered == [1]
