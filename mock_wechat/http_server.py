@@ -111,9 +111,10 @@ class _Handler(RequestHandler):
 
     def log_exception(self, *args: Any, **kw: Any) -> None:
         exc = kw.get("exc_info")
-        if isinstance(exc, HttpProcessingError):  # a bad body read after the answer (lingering): no traceback
+        if isinstance(exc, HttpProcessingError | web.RequestPayloadError):  # a bad body read after the answer
             peer = self.peername[0] if isinstance(self.peername, tuple) else "?"
-            log.warning("dropped the rest of a malformed request from %s: %s", peer, _one_line(exc.message))
+            text = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+            log.warning("dropped the rest of a malformed request from %s: %s", peer, _one_line(text))
             return
         super().log_exception(*args, **kw)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import math
@@ -9,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from mock_wechat import errors, trust
 from mock_wechat.dialects import is_v2_path, render_error
@@ -84,12 +86,23 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
             error = _translate(request, exc)
     except errors.WeChatError as exc:
         error = exc
+    except (web.RequestPayloadError, HttpProcessingError, ConnectionResetError) as exc:
+        # A body the parser gave up on mid-way (a bad chunk) or a client gone: the client's fault, one line.
+        why = "the request body could not be read: " + " ".join(str(exc).split())
+        log.warning("refused a malformed body on %s %s, rid %s: %s", request.method, request.path, rid, why)
+        error = errors.MalformedRequestV2(why) if is_v2_path(request.path) else errors.MalformedRequest(why)
     except Exception as exc:
         log.exception("unexpected error, rid %s", rid)
         why = f"unexpected {type(exc).__name__}: {exc} (logged with rid {rid})"
         error = errors.PaySystemBusy(why) if is_v2_path(request.path) else errors.SystemError_(why)
     if error is not None:
         response = render_error(request, error, rid)
+        if isinstance(error, errors.MalformedRequest | errors.MalformedRequestV2) and request.protocol is not None:
+            # Answer, then close: aiohttp would otherwise read on through the broken body and log it again.
+            with contextlib.suppress(ConnectionError):  # the client may be gone already
+                await response.prepare(request)
+                await response.write_eof()
+            request.protocol.force_close()
     exchange = Exchange(
         time=now,
         method=request.method,

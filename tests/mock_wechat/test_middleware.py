@@ -15,6 +15,7 @@ from mock_wechat.ids import Ids
 from mock_wechat.keys import Exchange, Observer
 from mock_wechat.middleware import MAX_BODY
 from tests.conftest import APPID, SECRET, ClientFactory
+from tests.pay_helpers import parse
 from tests.wire import RID, assert_api_error
 
 Client = TestClient[web.Request, web.Application]
@@ -161,6 +162,33 @@ async def test_unexpected_exception_never_leaks_its_message(
     text = await resp.text()
     assert "boom" not in text
     assert "Traceback" not in text
+
+
+async def broken_body(request: web.Request) -> web.Response:
+    raise web.RequestPayloadError("400, message: bad chunk")
+
+
+async def test_a_body_that_breaks_mid_way_is_400_and_closes_the_connection(
+    aiohttp_client: ClientFactory, config: WeChatConfig, clock: ManualClock
+) -> None:
+    app = build_app(config, clock)
+    app.router.add_post("/cgi-bin/broken", broken_body)
+    client = await aiohttp_client(app)
+    resp = await client.post("/cgi-bin/broken", data=b"x")
+    assert resp.status == 400
+    assert_api_error(await resp.json(), -1, "system error")
+    assert resp.headers.get("Connection", "").lower() != "keep-alive"
+
+
+async def test_a_v2_body_that_breaks_mid_way_is_return_code_fail(
+    aiohttp_client: ClientFactory, config: WeChatConfig, clock: ManualClock
+) -> None:
+    app = build_app(config, clock)
+    app.router.add_post("/pay/broken", broken_body)
+    client = await aiohttp_client(app)
+    resp = await client.post("/pay/broken", data=b"<xml>")
+    assert resp.status == 400
+    assert parse(await resp.text()) == {"return_code": "FAIL", "return_msg": "XML格式错误"}
 
 
 # -- observers ---------------------------------------------------------------------------------------

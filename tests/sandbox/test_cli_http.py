@@ -92,3 +92,22 @@ def test_the_demo_shop_answers_a_malformed_request_400_with_one_log_line(launch:
     lines = new_stderr(server, seen, 1)
     assert len(lines) == 1, lines
     assert lines[0].startswith("refused a malformed request from 127.0.0.1 (400): "), lines
+
+
+def test_a_bad_chunk_after_the_body_began_gets_400_and_no_traceback(served: Server) -> None:
+    """The handler is already reading the body when the bad chunk arrives (the middleware answers, not the parser)."""
+    head = b"POST /pay/unifiedorder HTTP/1.1\r\n" + CLEAN + b"Transfer-Encoding: chunked\r\n\r\n"
+    seen = len(served.stderr)
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        sock.sendall(head + b"5\r\n<xml>\r\n")
+        time.sleep(0.2)  # the handler is reading the body now
+        sock.sendall(b"zz\r\nbroken\r\n0\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    lines = new_stderr(served, seen, 1)
+    assert not any("Traceback" in line for line in lines), lines
+    assert len(lines) == 1, lines
+    if raw:  # the C parser never fails the read: the client going away ends the request instead
+        assert int(raw.split(b" ", 2)[1]) == 400, raw
