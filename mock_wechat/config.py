@@ -10,6 +10,36 @@ DEFAULT_SINGLE_PAYMENT_LIMIT = 100_000_000
 """¥1,000,000 in fen: a sandbox default (WeChat sets each merchant's own); at most 2147483647, WeChat's Int."""
 
 
+class ResponseSigning(StrEnum):
+    """Which WeChat Pay key signs a merchant's v3 answers and notifications (`Wechatpay-Serial` names it)."""
+
+    PUBLIC_KEY = "public_key"
+    """The WeChat Pay public key (`PUB_KEY_ID_…`): what WeChat gives new merchants."""
+    PLATFORM_CERTIFICATE = "platform_certificate"
+    """The platform certificate (its serial), as downloaded from `/v3/certificates`."""
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    """A merchant's API v3 secrets as PEM text and ids; an empty field is generated on first use and stored.
+
+    Fields go in pairs (a private key with its certificate or id): a config sets both or neither."""
+
+    apiv3_key: str = ""
+    """32 ASCII characters: the AES-256-GCM key of notifications and `/v3/certificates`."""
+    private_key: str = ""
+    """The merchant's API private key (`apiclient_key.pem`): signs the merchant's requests."""
+    certificate: str = ""
+    """The merchant's API certificate (`apiclient_cert.pem`): its serial is `serial_no`."""
+    platform_private_key: str = ""
+    """WeChat Pay's private half of the platform certificate (only the sandbox holds it)."""
+    platform_certificate: str = ""
+    public_key_private_key: str = ""
+    """WeChat Pay's private half of the WeChat Pay public key (only the sandbox holds it)."""
+    public_key_id: str = ""
+    """`PUB_KEY_ID_` and 28 digits."""
+
+
 class AccountKind(StrEnum):
     """Official Account (公众号) or an open-platform website app (网站应用)."""
 
@@ -47,6 +77,9 @@ class Merchant:
     trust_loopback: bool = True
     single_payment_limit: int = DEFAULT_SINGLE_PAYMENT_LIMIT
     """The most one payment may be, in fen (单笔支付限额): unifiedorder refuses a larger total_fee."""
+    response_signing: ResponseSigning = ResponseSigning.PUBLIC_KEY
+    v3_keys: KeyMaterial = field(default=KeyMaterial(), repr=False)
+    """API v3 key material the config fixes (own key files); the rest comes from the store's keyring."""
 
 
 @dataclass(frozen=True)

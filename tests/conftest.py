@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import pytest
 from aiohttp import web
@@ -10,8 +13,9 @@ from aiohttp.test_utils import TestClient
 
 import mock_wechat
 from mock_wechat.clock import ManualClock
-from mock_wechat.config import Account, User, WeChatConfig
+from mock_wechat.config import Account, KeyMaterial, User, WeChatConfig
 from mock_wechat.ids import Ids
+from mock_wechat.pay import v3_keys
 from mock_wechat.store import SQLiteStore
 from sandbox import defaults
 
@@ -23,8 +27,16 @@ OTHER_SECRET = "0" * 32
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 
 
+@functools.cache
+def v3_material(mch_id: str = defaults.DEFAULT_MCH_ID) -> KeyMaterial:
+    """A merchant's API v3 keys, made once per test session (three RSA keys take ~0.1-0.3 s).
+
+    Valid from the real time, as clients such as wechatpayv3 check certificates against it."""
+    return v3_keys.generate(mch_id, time.time())
+
+
 def make_config(**overrides: object) -> WeChatConfig:
-    """The default account and merchant, a second account, and three fixed users."""
+    """The default account and merchant (its API v3 keys configured), a second account, three fixed users."""
     users = (
         User(id="alice", nickname="爱丽丝", sex=2, province="广东", city="深圳", country="中国"),
         User(id="bob", nickname="Bob <b>&", sex=1, province="北京", city="北京", country="中国"),
@@ -34,7 +46,7 @@ def make_config(**overrides: object) -> WeChatConfig:
     values: dict[str, object] = {
         "accounts": (defaults.default_account(), other),
         "users": users,
-        "merchants": (defaults.default_merchant(),),
+        "merchants": (replace(defaults.default_merchant(), v3_keys=v3_material()),),
         "seed": 7,
     }
     values.update(overrides)
