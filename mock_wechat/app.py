@@ -17,7 +17,10 @@ from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
 from mock_wechat.keys import ACCOUNTS, BRIDGE, CLOCK, DELIVERER, IDS, OBSERVERS, PAY, STORE, TEMPLATES, Observer
 from mock_wechat.middleware import MAX_BODY, wechat_errors
-from mock_wechat.pay.delivery import Deliverer
+from mock_wechat.pay import v2_dialect
+from mock_wechat.pay.delivery import Deliverer, Render
+from mock_wechat.pay.notifications import Notification, Outgoing
+from mock_wechat.pay.orders import Api
 from mock_wechat.pay.service import PayService
 from mock_wechat.store import SQLiteStore, Store
 from mock_wechat.surfaces import assets, avatar, bridge, cgi_bin, oauth, pay_v2, sns
@@ -63,6 +66,16 @@ async def _deliver_notifications(app: web.Application) -> AsyncIterator[None]:
     await deliverer.close()
 
 
+def notification_renderer(pay: PayService) -> Render:
+    """Each notification is rendered at delivery by the dialect of the API its order was placed on."""
+    by_api = {Api.V2: v2_dialect.render_notification}
+
+    def render(note: Notification) -> Outgoing:
+        return by_api[Api(note.api)](pay, note)
+
+    return render
+
+
 def create_app(
     config: WeChatConfig,
     *,
@@ -88,7 +101,7 @@ def create_app(
     pay_v2.add_routes(app)
     assets.add_routes(app)
     app.on_response_prepare.append(bridge.add_cors)
-    app[DELIVERER] = Deliverer(app[PAY].book, config)
+    app[DELIVERER] = Deliverer(app[PAY].book, config, render=notification_renderer(app[PAY]))
     app.cleanup_ctx.append(_prune_expired)
     app.cleanup_ctx.append(_deliver_notifications)
     return app

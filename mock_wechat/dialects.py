@@ -11,7 +11,7 @@ from aiohttp import web
 from mock_wechat import errors
 from mock_wechat.keys import IDS, TEMPLATES, V2_FIELDS, V2_SIGNER
 from mock_wechat.pay import v2_xml
-from mock_wechat.pay.service import Signer
+from mock_wechat.pay.v2_dialect import Signer
 from mock_wechat.trust import Refused
 
 

@@ -14,7 +14,8 @@ from mock_wechat.clock import Clock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
 from mock_wechat.pay.delivery import Deliverer
-from mock_wechat.pay.service import PayService, Signer
+from mock_wechat.pay.service import PayService
+from mock_wechat.pay.v2_dialect import Signer
 from mock_wechat.store import Store
 
 

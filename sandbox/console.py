@@ -55,7 +55,7 @@ async def console(request: web.Request) -> web.Response:
     config = current_config(app)
     pay = app[PAY]
     now = app[SANDBOX_CLOCK].now()
-    recent = sorted(pay.orders.query(), key=lambda o: o.created_at, reverse=True)[:SHOWN]
+    recent = pay.orders_of()[::-1][:SHOWN]
     journal = app[JOURNAL].recent(SHOWN)
     html = (
         app[CONSOLE_TEMPLATES]

@@ -9,7 +9,7 @@ from aiohttp import web
 from mock_wechat import errors
 from mock_wechat.keys import ACCOUNTS, PAY
 from mock_wechat.pay import resend as resending
-from mock_wechat.pay.notifications import Notification
+from mock_wechat.pay.notifications import Notification, Tamper
 from mock_wechat.pay.orders import STATE_DESC, Order, Outcome, TradeState
 from mock_wechat.pay.refunds import Refund
 from sandbox.control import api_error, read_json
@@ -90,8 +90,7 @@ def pay_error(error: errors.WeChatError) -> web.Response:
 async def list_orders(request: web.Request) -> web.Response:
     mch_id = request.query.get("mch_id")
     pay = request.app[PAY]
-    found = [pay.order(o.mch_id, o.out_trade_no) or o for o in pay.orders.query(mch_id)]
-    return web.json_response({"orders": [order_json(o) for o in sorted(found, key=lambda o: o.created_at)]})
+    return web.json_response({"orders": [order_json(o) for o in pay.orders_of(mch_id)]})
 
 
 @routes.get("/_sandbox/api/orders/{mch_id}/{out_trade_no}")
@@ -101,8 +100,7 @@ async def get_order(request: web.Request) -> web.Response:
     order = pay.order(mch_id, out_trade_no)
     if order is None:
         return api_error(404, f"merchant {mch_id} has no order {out_trade_no!r}")
-    made = [r for r in pay.refunds.query(mch_id) if r.out_trade_no == out_trade_no]
-    return web.json_response({**order_json(order), "refunds": [refund_json(r) for r in made]})
+    return web.json_response({**order_json(order), "refunds": [refund_json(r) for r in pay.refunds_of(order)]})
 
 
 @routes.post("/_sandbox/api/orders/{mch_id}/{out_trade_no}/pay")
@@ -144,7 +142,7 @@ async def resend(request: web.Request) -> web.Response:
         return api_error(400, "duplicate must be true or false")
     tamper = body.get("tamper")
     try:
-        forged = None if tamper is None else resending.Tamper(tamper)
+        forged = None if tamper is None else Tamper(tamper)
     except ValueError:
         return api_error(400, 'tamper must be "sign" or "amount"')
     if request.app[PAY].book.get(request.match_info["id"]) is None:

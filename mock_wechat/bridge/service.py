@@ -16,6 +16,7 @@ from mock_wechat.clock import Clock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.domains import allowed, parse_origin
 from mock_wechat.ids import Ids
+from mock_wechat.pay import v2_dialect
 from mock_wechat.pay.orders import Outcome, TradeState, TradeType
 from mock_wechat.pay.service import PayService
 from mock_wechat.store import Store, Table
@@ -115,7 +116,7 @@ class BridgeService:
                 )
             merchant = self.pay.merchant(order.mch_id)
             others = [a.appid for a in self.config.accounts if a.appid != args["appId"]]
-            notes += paysheet.check_pay_sign(args, self.pay.key_of(order), order.answer_sign, others)
+            notes += paysheet.check_pay_sign(args, v2_dialect.order_key(self.pay, order), order.answer_sign, others)
             paysheet.check_directory(href, merchant)
         except SheetRefused as refused:
             refused.diagnostics[:0] = notes

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from mock_wechat import errors, times
 from mock_wechat.pay.orders import Order
 from mock_wechat.pay.refunds import Refund
-from mock_wechat.pay.service import PayService, Signer, require
+from mock_wechat.pay.service import PayService
+from mock_wechat.pay.v2_dialect import Signer, require
 
 FEE_RATE = 0.006
 HEADER = (
@@ -50,7 +51,7 @@ def _refund_row(o: Order, r: Refund) -> list[str]:
 
 def downloadbill(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> str:
     require(fields, "bill_date")
-    pay.check_appid(signer, fields.get("appid", ""))
+    pay.check_appid(signer.merchant, fields.get("appid", ""))
     bill_type = fields.get("bill_type") or "ALL"
     if bill_type not in BILL_TYPES:
         raise errors.BillUnavailable(
@@ -72,14 +73,14 @@ def downloadbill(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> 
     rows: list[list[str]] = []
     paid_total = refund_total = fee_total = order_total = 0
     if bill_type in ("ALL", "SUCCESS"):
-        for o in pay.orders.query(mch_id):
+        for o in pay.orders_of(mch_id):
             if o.paid_at is not None and start <= o.paid_at < end:
                 rows.append(_order_row(o))
                 paid_total += o.total_fee
                 order_total += o.total_fee
                 fee_total += round(o.total_fee * FEE_RATE)
     if bill_type in ("ALL", "REFUND"):
-        for r in pay.refunds.query(mch_id):
+        for r in pay.refunds_by(mch_id):
             order = pay.order(mch_id, r.out_trade_no)
             if order is not None and start <= r.created_at < end:
                 rows.append(_refund_row(order, r))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from mock_wechat.clock import Clock
 from mock_wechat.ids import Ids
@@ -34,12 +35,14 @@ class NotificationBook:
         mch_id: str,
         out_trade_no: str,
         notify_url: str,
-        body: str,
+        body: str = "",
         out_refund_no: str = "",
         content_type: str = "text/xml",
         api: str = "v2",
         note: str = "",
+        tamper: str = "",
     ) -> Notification:
+        """A notification owed now; without a `body` it is rendered by its API's dialect at each attempt."""
         now = self.clock.now()
         return self.add(
             Notification(
@@ -55,6 +58,8 @@ class NotificationBook:
                 content_type=content_type,
                 api=api,
                 note=note,
+                tamper=tamper,
+                rendered=not body,
             )
         )
 
@@ -77,10 +82,15 @@ class NotificationBook:
         now = self.clock.now()
         return [n for n in self.pending() if n.next_at is not None and n.next_at <= now]
 
-    def record(self, note: Notification, *, status: int | None, body: str, ok: bool, verdict: str) -> Notification:
+    def record(
+        self, note: Notification, *, status: int | None, body: str, ok: bool, verdict: str, sent: str | None = None
+    ) -> Notification:
+        """One attempt: the merchant's answer (`body`) and verdict, and the request `sent` when it was rendered."""
         updated = rules.record_attempt(
             note, now=self.clock.now(), status=status, body=body, ok=ok, verdict=verdict, speed=self.speed
         )
+        if sent is not None:
+            updated = replace(updated, body=sent)
         with self.store.transaction():
             if self.notifications.get(note.id) is None:
                 return updated  # reset while the attempt was in flight: do not bring it back

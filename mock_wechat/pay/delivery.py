@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import aiohttp
 
+from mock_wechat import errors
 from mock_wechat.config import WeChatConfig
 from mock_wechat.domains import allowed, parse_origin
 from mock_wechat.pay import notifications as rules
 from mock_wechat.pay.book import NotificationBook
-from mock_wechat.pay.notifications import Notification
+from mock_wechat.pay.notifications import Notification, Outgoing
 
 log = logging.getLogger("mock_wechat.delivery")
+
+Render = Callable[[Notification], Outgoing]
+"""A notification's API renders what is owed into the request that goes out (`v2_dialect.render_notification`)."""
 
 MAX_READ = 65_536
 """An answer is read up to this many bytes and judged on what was read."""
@@ -29,8 +34,15 @@ PARALLEL = 256
 class Deliverer:
     """One background task per app: delivers what is due, sleeps until the next due time or a wake-up."""
 
-    def __init__(self, book: NotificationBook, config: WeChatConfig, *, timeout: float | None = None) -> None:
-        self.book, self.config = book, config
+    def __init__(
+        self,
+        book: NotificationBook,
+        config: WeChatConfig,
+        *,
+        render: Render | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.book, self.config, self.render = book, config, render
         self.timeout = timeout  # None: WeChat's own (notifications.TIMEOUT, read when the first request goes out)
         self._wake = asyncio.Event()
         self._running: set[str] = set()
@@ -63,14 +75,20 @@ class Deliverer:
             # The connector's own limit must not queue a delivery behind others: the semaphores do the limiting.
             connector = aiohttp.TCPConnector(limit=PARALLEL, limit_per_host=PER_HOST)
             self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
+        try:
+            outgoing = self._outgoing(note)
+        except errors.WeChatError as exc:  # what it notifies of is gone (a reset mid-flight)
+            return self.book.record(note, status=None, body="", ok=False, verdict=f"not sent: {exc.diagnostic}")
+        sent = outgoing.body if note.rendered else None
         status: int | None = None
         body = ""
         cut = False
+        headers = {"Content-Type": outgoing.content_type, "User-Agent": "Mozilla/4.0", "Request-ID": note.id}
         try:
             async with self._session.post(
                 note.notify_url,
-                data=note.body.encode(),
-                headers={"Content-Type": note.content_type, "User-Agent": "Mozilla/4.0", "Request-ID": note.id},
+                data=outgoing.body.encode(),
+                headers={**headers, **outgoing.headers},
                 allow_redirects=False,
             ) as response:
                 status = response.status
@@ -83,11 +101,18 @@ class Deliverer:
                         break
                 body = b"".join(chunks)[:MAX_READ].decode("utf-8", "replace")
         except TimeoutError:
-            return self.book.record(note, status=None, body="", ok=False, verdict="no answer within 5 s")
+            return self.book.record(note, status=None, body="", ok=False, verdict="no answer within 5 s", sent=sent)
         except aiohttp.ClientError as exc:
-            return self.book.record(note, status=None, body="", ok=False, verdict=f"connection failed: {exc}")
-        ok, verdict = rules.acknowledged_v2(status, body, cut_at=MAX_READ if cut else None)
-        return self.book.record(note, status=status, body=body, ok=ok, verdict=verdict)
+            verdict = f"connection failed: {exc}"
+            return self.book.record(note, status=None, body="", ok=False, verdict=verdict, sent=sent)
+        ok, verdict = rules.acknowledged(note.api, status, body, cut_at=MAX_READ if cut else None)
+        return self.book.record(note, status=status, body=body, ok=ok, verdict=verdict, sent=sent)
+
+    def _outgoing(self, note: Notification) -> Outgoing:
+        """What goes out: rendered now by the notification's API (fresh nonce, time and sign), or its stored body."""
+        if note.rendered and self.render is not None:
+            return self.render(note)
+        return Outgoing(body=note.body, content_type=note.content_type)
 
     def _launch(self, note: Notification) -> asyncio.Task[Notification]:
         """Deliver one notification in a task of its own: a slow merchant host never holds up another host."""

@@ -19,6 +19,14 @@ class Kind(StrEnum):
     REFUND = "refund"
 
 
+class Tamper(StrEnum):
+    """How a resent copy is forged, so a merchant can prove its handler refuses it."""
+
+    SIGN = "sign"
+    AMOUNT = "amount"
+    CIPHERTEXT = "ciphertext"
+
+
 class Status(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
@@ -42,6 +50,20 @@ class Notification:
     api: str = "v2"
     note: str = ""
     """Why this copy exists (a resend, a duplicate, a tampered copy)."""
+    tamper: str = ""
+    """How this copy is forged when it is rendered (`sign`, `amount`, `ciphertext`), or not at all."""
+    rendered: bool = False
+    """True: what is owed is rendered by its API's dialect at each attempt (`body` is then the last one sent).
+    False: `body` is sent as it is (a notification stored before rendering moved to delivery)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One notification request as it goes out: the body and the headers its API adds."""
+
+    body: str
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def acknowledged_v2(status: int | None, body: str, *, cut_at: int | None = None) -> tuple[bool, str]:
@@ -64,6 +86,20 @@ def acknowledged_v2(status: int | None, body: str, *, cut_at: int | None = None)
     if fields.get("return_code", "").strip() != "SUCCESS":  # a pretty-printed reply is still SUCCESS
         return False, f"return_code is {fields.get('return_code')!r}, not 'SUCCESS'{cut}"
     return True, f"acknowledged with return_code SUCCESS{cut}"
+
+
+def acknowledged_v3(status: int | None) -> tuple[bool, str]:
+    """API v3: HTTP 200 or 204 stops the retries, whatever the body (PROTOCOL.md §7.10)."""
+    if status is None:
+        return False, "no answer"
+    if status not in (200, 204):
+        return False, f"HTTP {status}; WeChat needs 200 or 204"
+    return True, f"acknowledged with HTTP {status}"
+
+
+def acknowledged(api: str, status: int | None, body: str, *, cut_at: int | None = None) -> tuple[bool, str]:
+    """Whether the merchant's answer stops the retries, by the rules of the notification's API."""
+    return acknowledged_v3(status) if api == "v3" else acknowledged_v2(status, body, cut_at=cut_at)
 
 
 def record_attempt(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from mock_wechat import errors
+from mock_wechat.config import Merchant
 
 PREPAY_TTL = 7200
 MIN_TIME_EXPIRE = 300
@@ -120,12 +122,47 @@ class TradeType(StrEnum):
     MWEB = "MWEB"
 
 
+class Api(StrEnum):
+    """The wire an order was placed on; notifications go out on the same one."""
+
+    V2 = "v2"
+    V3 = "v3"
+
+
 class Outcome(StrEnum):
     """What the payer's attempt ends in (the pay sheet's sandbox choice, or the control API's)."""
 
     SUCCESS = "success"
     NOTENOUGH = "notenough"
     FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """A new order as a merchant asks for it, in plain values: each wire dialect reads its request into one."""
+
+    merchant: Merchant
+    appid: str
+    out_trade_no: str
+    description: str
+    total: int
+    """In fen."""
+    trade_type: TradeType
+    notify_url: str
+    payer_ip: str
+    openid: str = ""
+    attach: str = ""
+    device_info: str = ""
+    fee_type: str = "CNY"
+    time_expire: float | None = None
+    time_expire_text: str = ""
+    """time_expire as the merchant wrote it, for the diagnostic."""
+    reentry: Mapping[str, str] = field(default_factory=dict)
+    """The fields a re-entry (订单重入) must repeat, as the merchant sent them."""
+    api: Api = Api.V2
+    sandbox: bool = False
+    sign_type: str = "MD5"
+    """How the page's paySign is signed: MD5 or HMAC-SHA256 (v2), RSA (v3)."""
 
 
 @dataclass(frozen=True)
@@ -174,14 +211,15 @@ def effective(order: Order, now: float) -> Order:
     return order
 
 
-def reenter(existing: Order, fields: dict[str, str], now: float) -> Order:
+def reenter(existing: Order, fields: Mapping[str, str], now: float) -> Order:
     """A second unifiedorder for the same out_trade_no: the same prepay_id, or WeChat's refusal."""
     current = effective(existing, now)
     if current.trade_state in (TradeState.SUCCESS, TradeState.REFUND):
         raise errors.OrderPaid(f"order {existing.out_trade_no} is already paid ({current.trade_state})")
     if current.trade_state in (TradeState.CLOSED, TradeState.REVOKED):
         raise errors.OrderClosed(f"order {existing.out_trade_no} is closed; use a new out_trade_no")
-    changed = sorted(k for k in REENTRY_FIELDS if fields.get(k, "") != existing.fields.get(k, ""))
+    names = existing.fields.keys() or REENTRY_FIELDS  # the fields the first request's API compares
+    changed = sorted(k for k in names if fields.get(k, "") != existing.fields.get(k, ""))
     if changed:
         detail = ", ".join(f"{k}: {existing.fields.get(k, '')!r} → {fields.get(k, '')!r}" for k in changed)
         if {"appid", "trade_type"} & set(changed):

@@ -35,6 +35,20 @@ class Refund:
     recv_account: str = "支付用户的零钱"
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    """A refund as a merchant asks for it, in plain values: each wire dialect reads its request into one."""
+
+    order: Order
+    out_refund_no: str
+    total: int
+    """The order's amount as the merchant states it, in fen."""
+    refund: int
+    notify_url: str = ""
+    refund_account: str = "REFUND_SOURCE_UNSETTLED_FUNDS"
+    reason: str = ""
+
+
 def check_refundable(order: Order, total_fee: int, refund_fee: int) -> None:
     """The order is paid, the amounts are the order's, and there is enough left to refund."""
     if order.trade_state not in (TradeState.SUCCESS, TradeState.REFUND):

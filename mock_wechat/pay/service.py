@@ -2,49 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from mock_wechat import errors, signing, times
+from mock_wechat import errors, times
 from mock_wechat.account.service import AccountService
 from mock_wechat.clock import Clock
 from mock_wechat.config import Merchant, User, WeChatConfig
 from mock_wechat.domains import allowed, parse_origin
 from mock_wechat.ids import Ids, openid_for
-from mock_wechat.masking import mask
-from mock_wechat.pay import orders, rules, v2_xml
+from mock_wechat.pay import orders, refunds, rules
 from mock_wechat.pay.book import NotificationBook
 from mock_wechat.pay.notifications import Kind
-from mock_wechat.pay.orders import Order, Outcome, TradeType
-from mock_wechat.pay.refunds import Refund
+from mock_wechat.pay.orders import Order, OrderRequest, Outcome
+from mock_wechat.pay.refunds import Refund, RefundRequest
 from mock_wechat.store import Pointer, Store, Table
-
-
-@dataclass(frozen=True)
-class Signer:
-    """Who signed a v2 request and how: the answer is signed the same way."""
-
-    merchant: Merchant
-    key: str
-    sign_type: str
-    sandbox: bool
-
-
-def sandbox_signkey(merchant: Merchant) -> str:
-    """The key `getsignkey` hands out; requests on the sandbox paths are signed with it."""
-    return hashlib.md5(f"sandbox_signkey:{merchant.mch_id}:{merchant.key}".encode()).hexdigest()  # noqa: S324
-
-
-def require(fields: Mapping[str, str], *names: str) -> None:
-    missing = [n for n in names if not fields.get(n)]
-    if missing:
-        raise errors.LackParams(f"missing required parameters: {', '.join(missing)}")
-
-
-def fen(fields: Mapping[str, str], name: str) -> int:
-    """The amount `name` in fen: a positive integer that fits WeChat's `Int`, or INVALID_REQUEST naming it."""
-    return orders.fen(fields.get(name, ""), name)
 
 
 class PayService:
@@ -76,61 +47,15 @@ class PayService:
             raise errors.MchidNotExist(f"mch_id {mch_id!r} is not configured; configured: {known}")
         return merchant
 
-    def authenticate(self, fields: Mapping[str, str], sandbox: bool) -> Signer:
-        """The request's merchant, checked against its `sign` (the sandbox key on the sandbox paths)."""
-        merchant = self.merchant(fields.get("mch_id", ""))
-        sign_type = fields.get("sign_type") or signing.MD5
-        if sign_type not in signing.SIGN_TYPES:
-            raise errors.SignError(f"sign_type {sign_type!r} is neither MD5 nor HMAC-SHA256")
-        key = sandbox_signkey(merchant) if sandbox else merchant.key
-        if not fields.get("sign"):
-            raise errors.SignError("the sign parameter is missing")
-        if not signing.v2_verify(fields, key, sign_type):
-            raise errors.SignError(self._sign_diagnostic(fields, merchant, key, sign_type, sandbox))
-        return Signer(merchant, key, sign_type, sandbox)
-
-    def _sign_diagnostic(
-        self, fields: Mapping[str, str], merchant: Merchant, key: str, sign_type: str, sandbox: bool
-    ) -> str:
-        masked = signing.v2_string_to_sign(fields, mask(key))
-        lines = [
-            f"sign {fields.get('sign')!r} does not verify with {sign_type}.",
-            f"The sandbox signed (key masked): {masked}",
-            f"and expected {signing.v2_sign(fields, key, sign_type)}.",
-        ]
-        other = signing.HMAC_SHA256 if sign_type == signing.MD5 else signing.MD5
-        if signing.v2_verify(fields, key, other):
-            lines.append(f"It verifies with {other}: set sign_type={other!r} or sign with {sign_type}.")
-        if fields.get("sign", "").upper() == signing.v2_sign(fields, key, sign_type):
-            lines.append("It is right but lowercase: WeChat signs in uppercase hex.")
-        other_key = merchant.key if sandbox else sandbox_signkey(merchant)
-        for candidate in (signing.MD5, signing.HMAC_SHA256):
-            if signing.v2_verify(fields, other_key, candidate):
-                which = "the merchant's API key" if sandbox else "the sandbox_signkey from getsignkey"
-                lines.append(
-                    f"It verifies with {which}: on {'sandbox' if sandbox else 'normal'} paths use the other key."
-                )
-        for m in self.config.merchants:
-            if m.mch_id != merchant.mch_id and signing.v2_verify(fields, m.key, sign_type):
-                lines.append(f"It verifies with the key of merchant {m.mch_id}: mch_id and key do not belong together.")
-        return " ".join(lines)
-
-    def getsignkey(self, fields: Mapping[str, str]) -> tuple[Merchant, str]:
-        """`getsignkey`: MD5-signed with the real API key, answers the sandbox key."""
-        merchant = self.merchant(fields.get("mch_id", ""))
-        if not signing.v2_verify(fields, merchant.key, signing.MD5):
-            raise errors.SignError(self._sign_diagnostic(fields, merchant, merchant.key, signing.MD5, False))
-        return merchant, sandbox_signkey(merchant)
-
-    def check_appid(self, signer: Signer, appid: str) -> None:
+    def check_appid(self, merchant: Merchant, appid: str) -> None:
         if not appid:
             raise errors.LackParams("missing required parameter: appid")
         if self.config.account(appid) is None:
             raise errors.AppidNotExist(f"appid {appid!r} is not a configured Official Account")
-        if appid not in signer.merchant.appids:
+        if appid not in merchant.appids:
             raise errors.AppidMchidNotMatch(
-                f"appid {appid} is not bound to merchant {signer.merchant.mch_id}; "
-                f"bound: {', '.join(signer.merchant.appids) or '(none)'}"
+                f"appid {appid} is not bound to merchant {merchant.mch_id}; "
+                f"bound: {', '.join(merchant.appids) or '(none)'}"
             )
 
     # -- orders -------------------------------------------------------------------------------------
@@ -141,6 +66,11 @@ class PayService:
     def order(self, mch_id: str, out_trade_no: str) -> Order | None:
         found = self.orders.get(self._key(mch_id, out_trade_no))
         return None if found is None else orders.effective(found, self.clock.now())
+
+    def orders_of(self, mch_id: str | None = None) -> list[Order]:
+        """Every order (of one merchant), as it reads now, oldest first."""
+        now = self.clock.now()
+        return sorted((orders.effective(o, now) for o in self.orders.query(mch_id)), key=lambda o: o.created_at)
 
     def save(self, order: Order) -> None:
         self.orders.put(self._key(order.mch_id, order.out_trade_no), order.mch_id, order)
@@ -166,90 +96,60 @@ class PayService:
                 err_code_des="notify_url参数错误",
             )
 
-    def unifiedorder(self, signer: Signer, fields: Mapping[str, str]) -> Order:
-        require(fields, "body", "out_trade_no", "total_fee", "spbill_create_ip", "notify_url", "trade_type")
-        appid = fields.get("appid", "")
-        self.check_appid(signer, appid)
-        total_fee = fen(fields, "total_fee")
-        orders.check_within_limit(total_fee, signer.merchant.single_payment_limit, signer.merchant.mch_id)
-        trade_type = fields["trade_type"]
-        if trade_type not in TradeType.__members__:
-            raise errors.InvalidRequest(
-                f"trade_type {orders.shown(trade_type)} is not JSAPI, NATIVE, APP or MWEB",
-                err_code_des="trade_type参数错误",
-            )
-        out_trade_no = fields["out_trade_no"]
-        orders.check_out_trade_no(out_trade_no)
-        orders.check_length("body", fields["body"], orders.BODY_MAX)
-        orders.check_length("attach", fields.get("attach", ""), orders.ATTACH_MAX)
-        orders.check_ip("spbill_create_ip", fields["spbill_create_ip"])
-        openid = fields.get("openid", "")
+    def place_order(self, req: OrderRequest) -> Order:
+        """A new order (or a re-entry of one), after the rules both APIs share."""
+        mch_id = req.merchant.mch_id
         user: User | None = None
-        if trade_type == TradeType.JSAPI and not openid:
-            raise errors.LackParams("JSAPI orders need the payer's openid", err_code_des="JSAPI支付必须传openid")
-        if trade_type == TradeType.NATIVE and not fields.get("product_id"):
-            raise errors.LackParams("NATIVE orders need product_id", err_code_des="NATIVE支付必须传product_id")
-        if openid:
-            user = self.payer(appid, openid)
+        if req.openid:
+            user = self.payer(req.appid, req.openid)
             if user is None:
                 raise errors.InvalidRequest(
-                    f"openid {openid} is not a user of appid {appid} "
+                    f"openid {req.openid} is not a user of appid {req.appid} "
                     "(openids differ per appid; see GET /_sandbox/api/config)",
                     err_code_des="appid和openid不匹配",
                 )
-        self.check_notify_url(signer.merchant, fields["notify_url"])
+        self.check_notify_url(req.merchant, req.notify_url)
         now = self.clock.now()
-        expires_at = self._time_expire(fields.get("time_expire", ""))
-        if rules.effect(total_fee, signer.sandbox) == rules.Effect.UNIFIEDORDER_SYSTEMERROR:
-            raise errors.PaySystemError(f"total_fee {total_fee} is the sandbox amount that forces SYSTEMERROR")
-        snapshot = {k: fields.get(k, "") for k in orders.REENTRY_FIELDS}
+        if rules.effect(req.total, req.sandbox) == rules.Effect.UNIFIEDORDER_SYSTEMERROR:
+            raise errors.PaySystemError(f"total_fee {req.total} is the sandbox amount that forces SYSTEMERROR")
         with self.store.transaction():
-            existing = self.order(signer.merchant.mch_id, out_trade_no)
+            existing = self.order(mch_id, req.out_trade_no)
             if existing is not None:
-                order = orders.reenter(existing, snapshot, now)
+                order = orders.reenter(existing, req.reentry, now)
                 if now >= order.prepay_expires_at:
                     order = orders.renew_prepay(order, self.ids.prepay_id(now), now)
                     self._index_order(order)
                     self.save(order)
                 return order
-            self._check_time_expire_leaves_time(fields.get("time_expire", ""), expires_at, now)
+            self._check_time_expire_leaves_time(req.time_expire_text, req.time_expire, now)
             order = Order(
-                mch_id=signer.merchant.mch_id,
-                appid=appid,
-                out_trade_no=out_trade_no,
-                body=fields["body"],
-                total_fee=total_fee,
-                trade_type=trade_type,
-                notify_url=fields["notify_url"],
-                spbill_create_ip=fields["spbill_create_ip"],
+                mch_id=mch_id,
+                appid=req.appid,
+                out_trade_no=req.out_trade_no,
+                body=req.description,
+                total_fee=req.total,
+                trade_type=req.trade_type.value,
+                notify_url=req.notify_url,
+                spbill_create_ip=req.payer_ip,
                 created_at=now,
                 prepay_id=self.ids.prepay_id(now),
                 prepay_expires_at=now + orders.PREPAY_TTL,
-                sign_type=signer.sign_type,
-                fields=snapshot,
-                openid=openid,
+                sign_type=req.sign_type,
+                fields=dict(req.reentry),
+                openid=req.openid,
                 user_id=user.id if user else "",
-                attach=fields.get("attach", ""),
-                device_info=fields.get("device_info", ""),
-                fee_type=fields.get("fee_type") or "CNY",
-                expires_at=expires_at,
-                sandbox=signer.sandbox,
+                attach=req.attach,
+                device_info=req.device_info,
+                fee_type=req.fee_type,
+                expires_at=req.time_expire,
+                sandbox=req.sandbox,
+                api=req.api.value,
             )
             self.save(order)
             self._index_order(order)
-            if rules.effect(total_fee, signer.sandbox) == rules.Effect.AUTOPAY:
+            if rules.effect(req.total, req.sandbox) == rules.Effect.AUTOPAY:
                 order = self._autopay(order)
         return order
-
-    def _time_expire(self, value: str) -> float | None:
-        if not value:
-            return None
-        expires_at = times.parse_compact(value)
-        if expires_at is None:
-            raise errors.InvalidRequest(
-                f"time_expire {value!r} is not yyyyMMddHHmmss", err_code_des="time_expire参数格式错误"
-            )
-        return expires_at
 
     def _check_time_expire_leaves_time(self, value: str, expires_at: float | None, now: float) -> None:
         """A new order must leave the payer 5 minutes (a re-entry answers from the existing order instead)."""
@@ -279,11 +179,8 @@ class PayService:
             return None
         return orders.effective(found, self.clock.now())
 
-    def find(self, mch_id: str, fields: Mapping[str, str]) -> Order:
-        """By transaction_id (preferred) or out_trade_no, as orderquery and refund look orders up."""
-        transaction_id, out_trade_no = fields.get("transaction_id", ""), fields.get("out_trade_no", "")
-        if not transaction_id and not out_trade_no:
-            raise errors.LackParams("either transaction_id or out_trade_no is required")
+    def find(self, mch_id: str, *, transaction_id: str = "", out_trade_no: str = "") -> Order:
+        """By transaction_id (preferred) or out_trade_no."""
         if transaction_id:
             pointer = self.index.get(f"transaction:{transaction_id}")
             found = self.orders.get(pointer.value) if pointer else None
@@ -295,17 +192,11 @@ class PayService:
             raise errors.OrderNotExist(f"merchant {mch_id} has no order {out_trade_no!r}")
         return order
 
-    def orderquery(self, signer: Signer, fields: Mapping[str, str]) -> Order:
-        self.check_appid(signer, fields.get("appid", ""))
-        return self.find(signer.merchant.mch_id, fields)
-
-    def closeorder(self, signer: Signer, fields: Mapping[str, str]) -> Order:
-        self.check_appid(signer, fields.get("appid", ""))
-        require(fields, "out_trade_no")
+    def close(self, mch_id: str, out_trade_no: str) -> Order:
         with self.store.transaction():
-            order = self.orders.get(self._key(signer.merchant.mch_id, fields["out_trade_no"]))
+            order = self.orders.get(self._key(mch_id, out_trade_no))
             if order is None:
-                raise errors.OrderNotExist(f"merchant {signer.merchant.mch_id} has no order {fields['out_trade_no']!r}")
+                raise errors.OrderNotExist(f"merchant {mch_id} has no order {out_trade_no!r}")
             closed = orders.close(order, self.clock.now())
             self.save(closed)
         return closed
@@ -361,7 +252,7 @@ class PayService:
             mch_id=settled.mch_id,
             out_trade_no=settled.out_trade_no,
             notify_url=settled.notify_url,
-            body=self.payment_notification(settled),
+            api=settled.api,
         )
         return settled
 
@@ -369,29 +260,72 @@ class PayService:
         user = self._resolve_payer(order, None)
         return self._settle(order, user, self.clock.now())
 
-    def key_of(self, order: Order) -> str:
-        merchant = self.merchant(order.mch_id)
-        return sandbox_signkey(merchant) if order.sandbox else merchant.key
+    # -- refunds ------------------------------------------------------------------------------------
 
-    def payment_notification(self, order: Order) -> str:
-        fields: dict[str, str | int] = {
-            "appid": order.appid,
-            "bank_type": order.bank_type,
-            "cash_fee": order.cash_fee,
-            "fee_type": order.fee_type,
-            "is_subscribe": "N",
-            "mch_id": order.mch_id,
-            "nonce_str": self.ids.nonce(),
-            "openid": order.openid,
-            "out_trade_no": order.out_trade_no,
-            "result_code": "SUCCESS",
-            "return_code": "SUCCESS",
-            "time_end": order.time_end,
-            "total_fee": order.total_fee,
-            "trade_type": order.trade_type,
-            "transaction_id": order.transaction_id,
-        }
-        for optional in ("attach", "device_info"):
-            if getattr(order, optional):
-                fields[optional] = getattr(order, optional)
-        return v2_xml.render_signed(dict(sorted(fields.items())), self.key_of(order), order.sign_type)
+    def _refund_key(self, mch_id: str, out_refund_no: str) -> str:
+        return f"{mch_id}:{out_refund_no}"
+
+    def refund(self, mch_id: str, out_refund_no: str) -> Refund | None:
+        return self.refunds.get(self._refund_key(mch_id, out_refund_no))
+
+    def refund_by_id(self, refund_id: str) -> Refund | None:
+        pointer = self.index.get(f"refund_id:{refund_id}")
+        return self.refunds.get(pointer.value) if pointer else None
+
+    def refunds_by(self, mch_id: str | None = None) -> list[Refund]:
+        """Every refund (of one merchant), oldest first."""
+        return sorted(self.refunds.query(mch_id), key=lambda r: r.created_at)
+
+    def refunds_of(self, order: Order) -> list[Refund]:
+        """An order's refunds, oldest first."""
+        made = (r for r in self.refunds.query(order.mch_id) if r.out_trade_no == order.out_trade_no)
+        return sorted(made, key=lambda r: r.created_at)
+
+    def make_refund(self, req: RefundRequest) -> tuple[Refund, Order]:
+        """Money goes back to the payer's wallet at once; the order turns REFUND (a re-entry answers the same)."""
+        mch_id = req.order.mch_id
+        now = self.clock.now()
+        with self.store.transaction():
+            order = self.find(mch_id, out_trade_no=req.order.out_trade_no)
+            existing = self.refund(mch_id, req.out_refund_no)
+            if existing is not None:
+                if existing.out_trade_no != order.out_trade_no:
+                    raise errors.InvalidRequest(
+                        f"out_refund_no {existing.out_refund_no} already refunds order {existing.out_trade_no}",
+                        err_code_des="商户退款单号重复",
+                    )
+                return refunds.reenter(existing, req.total, req.refund), order
+            refunds.check_refundable(order, req.total, req.refund)
+            made = Refund(
+                mch_id=mch_id,
+                appid=order.appid,
+                out_trade_no=order.out_trade_no,
+                transaction_id=order.transaction_id,
+                out_refund_no=req.out_refund_no,
+                refund_id=self.ids.refund_id(now),
+                total_fee=req.total,
+                refund_fee=req.refund,
+                created_at=now,
+                success_time=times.bill_time(now),
+                notify_url=req.notify_url,
+                refund_account=req.refund_account,
+                refund_desc=req.reason,
+            )
+            key = self._refund_key(mch_id, made.out_refund_no)
+            self.refunds.put(key, mch_id, made)
+            self.index.put(f"refund_id:{made.refund_id}", mch_id, Pointer(key))
+            order = refunds.apply(order, req.refund)
+            self.save(order)
+            payer = self.accounts.user(order.user_id)
+            if payer is not None:
+                self.accounts.put_user(replace(payer, balance=payer.balance + req.refund))
+            if req.notify_url:
+                self.book.create(
+                    kind=Kind.REFUND,
+                    mch_id=mch_id,
+                    out_trade_no=order.out_trade_no,
+                    out_refund_no=made.out_refund_no,
+                    notify_url=req.notify_url,
+                    api=order.api,
+                )
+        return made, order

@@ -9,10 +9,11 @@ from aiohttp import web
 
 from mock_wechat.dialects import v2_response
 from mock_wechat.keys import IDS, PAY, V2_FIELDS, V2_SIGNER
-from mock_wechat.pay import bills, refunding, v2_xml
+from mock_wechat.pay import bills, v2_dialect, v2_xml
 from mock_wechat.pay.orders import STATE_DESC, Order, TradeState, TradeType
 from mock_wechat.pay.refunds import Refund
-from mock_wechat.pay.service import PayService, Signer
+from mock_wechat.pay.service import PayService
+from mock_wechat.pay.v2_dialect import Signer
 
 Payload = dict[str, str | int]
 Operation = Callable[[PayService, Signer, Mapping[str, str]], Payload | str | bytes]
@@ -27,7 +28,7 @@ def _present(fields: Payload) -> Payload:
 
 
 def unifiedorder(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> Payload:
-    order = pay.unifiedorder(signer, fields)
+    order = pay.place_order(v2_dialect.order_request(pay, signer, fields))
     payload: Payload = {"device_info": fields.get("device_info", ""), "trade_type": order.trade_type}
     payload["prepay_id"] = order.prepay_id
     if order.trade_type == TradeType.NATIVE:
@@ -63,16 +64,19 @@ def order_payload(order: Order) -> Payload:
 
 
 def orderquery(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> Payload:
-    return order_payload(pay.orderquery(signer, fields))
+    pay.check_appid(signer.merchant, fields.get("appid", ""))
+    return order_payload(v2_dialect.find(pay, signer, fields))
 
 
 def closeorder(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> Payload:
-    pay.closeorder(signer, fields)
+    pay.check_appid(signer.merchant, fields.get("appid", ""))
+    v2_dialect.require(fields, "out_trade_no")
+    pay.close(signer.merchant.mch_id, fields["out_trade_no"])
     return {"result_msg": "OK"}
 
 
 def refund(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> Payload:
-    made, order = refunding.refund(pay, signer, fields)
+    made, order = pay.make_refund(v2_dialect.refund_request(pay, signer, fields))
     return _present(
         {
             "transaction_id": made.transaction_id,
@@ -105,7 +109,7 @@ def _refund_n(n: int, made: Refund) -> Payload:
 
 
 def refundquery(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> Payload:
-    order, made = refunding.refundquery(pay, signer, fields)
+    order, made = v2_dialect.refundquery(pay, signer, fields)
     payload: Payload = {
         "transaction_id": order.transaction_id,
         "out_trade_no": order.out_trade_no,
@@ -148,7 +152,7 @@ def handler(operation: Operation, sandbox: bool) -> Callable[[web.Request], Awai
     async def handle(request: web.Request) -> web.Response:
         fields = await read_fields(request)
         pay = request.app[PAY]
-        signer = pay.authenticate(fields, sandbox)
+        signer = v2_dialect.authenticate(pay, fields, sandbox)
         request[V2_SIGNER] = signer
         result = operation(pay, signer, fields)
         if isinstance(result, str):
@@ -171,7 +175,7 @@ def handler(operation: Operation, sandbox: bool) -> Callable[[web.Request], Awai
 
 async def getsignkey(request: web.Request) -> web.Response:
     fields = await read_fields(request)
-    merchant, key = request.app[PAY].getsignkey(fields)
+    merchant, key = v2_dialect.getsignkey(request.app[PAY], fields)
     body = {"return_code": "SUCCESS", "return_msg": "ok", "mch_id": merchant.mch_id, "sandbox_signkey": key}
     return v2_response(v2_xml.render(body))
 

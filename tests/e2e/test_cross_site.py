@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from mock_wechat.pay.service import sandbox_signkey
+from mock_wechat.pay.v2_dialect import sandbox_signkey
 from sandbox import defaults
 from sandbox import playwright as helpers
 from tests.e2e.conftest import LiveServer

@@ -18,9 +18,10 @@ from mock_wechat.config import DEFAULT_SINGLE_PAYMENT_LIMIT, Merchant, User, WeC
 from mock_wechat.ids import Ids
 from mock_wechat.keys import ACCOUNTS, PAY, Exchange
 from mock_wechat.middleware import MAX_BODY
-from mock_wechat.pay import orders
+from mock_wechat.pay import orders, v2_dialect
 from mock_wechat.pay.orders import Outcome
-from mock_wechat.pay.service import PayService, Signer, sandbox_signkey
+from mock_wechat.pay.service import PayService
+from mock_wechat.pay.v2_dialect import Signer, sandbox_signkey
 from mock_wechat.store import SQLiteStore
 from sandbox import defaults
 from tests.conftest import OTHER_APPID, ClientFactory, make_config
@@ -904,10 +905,10 @@ async def test_the_server_keeps_serving_after_a_body_over_1_mib(client: Client) 
 
 
 async def test_an_unexpected_failure_is_system_busy(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(*args: object) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(PayService, "unifiedorder", boom)
+    monkeypatch.setattr(PayService, "place_order", boom)
     status, text = await post(client, "/pay/unifiedorder", order_fields())
     assert status == 200
     assert_protocol_fail(text, "系统繁忙,请稍后再试")
@@ -1069,10 +1070,10 @@ async def test_journal_records_body_too_large(journaled: Client, seen: list[Exch
 async def test_journal_records_an_unexpected_failure_as_systemerror(
     journaled: Client, seen: list[Exchange], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def boom(*args: object) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(PayService, "orderquery", boom)
+    monkeypatch.setattr(PayService, "find", boom)
     await call(journaled, "/pay/orderquery", base_fields(out_trade_no="T1"))
     assert (last(seen).wire_code, last(seen).error) == ("SYSTEMERROR", "PaySystemBusy")
     assert "unexpected RuntimeError: boom" in last(seen).diagnostic
@@ -1327,9 +1328,9 @@ def test_a_renewed_order_no_longer_answers_to_its_old_prepay_id() -> None:
     merchant = pay.merchant(MCH_ID)
     signer = Signer(merchant, MCH_KEY, MD5, sandbox=False)
     fields = {k: str(v) for k, v in order_fields().items()}
-    first = pay.unifiedorder(signer, fields)
+    first = pay.place_order(v2_dialect.order_request(pay, signer, fields))
     clock.advance(7201)
-    second = pay.unifiedorder(signer, fields)
+    second = pay.place_order(v2_dialect.order_request(pay, signer, fields))
     assert second.prepay_id != first.prepay_id
     assert pay.by_prepay_id(first.prepay_id) is None
     assert pay.by_prepay_id(second.prepay_id) == second

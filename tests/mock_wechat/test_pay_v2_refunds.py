@@ -13,7 +13,7 @@ from mock_wechat import times
 from mock_wechat.clock import ManualClock
 from mock_wechat.keys import ACCOUNTS, PAY
 from mock_wechat.pay.orders import Order, Outcome
-from mock_wechat.pay.service import sandbox_signkey
+from mock_wechat.pay.v2_dialect import sandbox_signkey
 from sandbox import defaults
 from tests.conftest import OTHER_APPID
 from tests.pay_helpers import (

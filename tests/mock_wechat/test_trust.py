@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 import sandbox
 from mock_wechat import trust
 from mock_wechat.config import WeChatConfig
-from mock_wechat.pay.service import sandbox_signkey
+from mock_wechat.pay.v2_dialect import sandbox_signkey
 from sandbox import defaults
 from tests.conftest import ClientFactory, make_config
 from tests.pay_helpers import MCH_KEY, order_fields, parse, signed_xml

@@ -17,15 +17,17 @@ from wechatpy.pay import WeChatPay
 
 from mock_wechat import errors, signing
 from mock_wechat.account.service import AccountService
+from mock_wechat.app import notification_renderer
 from mock_wechat.clock import ManualClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
-from mock_wechat.pay import delivery, notifications, refunding
+from mock_wechat.pay import delivery, notifications, v2_dialect
 from mock_wechat.pay import resend as resending
 from mock_wechat.pay.delivery import Deliverer
-from mock_wechat.pay.notifications import Kind, Notification, Status
+from mock_wechat.pay.notifications import Kind, Notification, Status, Tamper
 from mock_wechat.pay.orders import Order, Outcome
-from mock_wechat.pay.service import PayService, Signer
+from mock_wechat.pay.service import PayService
+from mock_wechat.pay.v2_dialect import Signer
 from mock_wechat.store import SQLiteStore
 from sandbox import defaults
 from tests.conftest import make_config
@@ -113,7 +115,8 @@ class Env:
 
     def paid_order(self, url: str, out_trade_no: str = "T1", sign_type: str = MD5, **extra: Any) -> Order:
         fields = order_fields(out_trade_no=out_trade_no, notify_url=url, **extra)
-        self.pay.unifiedorder(self.signer(sign_type), {k: str(v) for k, v in fields.items()})
+        request = v2_dialect.order_request(self.pay, self.signer(sign_type), {k: str(v) for k, v in fields.items()})
+        self.pay.place_order(request)
         return self.pay.pay(MCH_ID, out_trade_no, None, Outcome.SUCCESS)
 
     def only(self) -> Notification:
@@ -127,6 +130,14 @@ class Env:
 EnvFactory = Callable[..., Env]
 
 
+def sent(env: Env, note: Notification) -> str:
+    """The body last sent for `note` (notifications are rendered at each attempt)."""
+    found = env.pay.book.get(note.id)
+    assert found is not None
+    assert found.attempts, "not sent yet"
+    return found.body
+
+
 @pytest.fixture
 async def make_env() -> AsyncIterator[EnvFactory]:
     made: list[Env] = []
@@ -137,7 +148,7 @@ async def make_env() -> AsyncIterator[EnvFactory]:
         accounts = AccountService(cfg, store, clock, ids)
         accounts.seed_users()
         pay = PayService(cfg, store, clock, ids, accounts, notify_speed=speed)
-        env = Env(cfg, clock, pay, Deliverer(pay.book, cfg, **deliverer))
+        env = Env(cfg, clock, pay, Deliverer(pay.book, cfg, render=notification_renderer(pay), **deliverer))
         made.append(env)
         return env
 
@@ -164,7 +175,7 @@ async def test_the_first_attempt_goes_out_at_once(env: Env, listener: Listener) 
     assert note.status == Status.PENDING
     assert note.next_at == env.clock.now()
     [delivered] = await env.deliverer.deliver_due()
-    assert [r.body for r in listener.received] == [note.body]
+    assert [r.body for r in listener.received] == [delivered.body]
     assert delivered.status == Status.DELIVERED
     assert delivered.next_at is None
     assert delivered.attempts == [
@@ -180,7 +191,7 @@ async def test_the_first_attempt_goes_out_at_once(env: Env, listener: Listener) 
     ]
     assert env.pay.book.get(note.id) == delivered
     assert env.pay.book.pending() == []
-    assert parse(note.body)["transaction_id"] == order.transaction_id
+    assert parse(delivered.body)["transaction_id"] == order.transaction_id
 
 
 async def test_the_request_carries_xml_headers_and_the_notification_id(env: Env, listener: Listener) -> None:
@@ -493,7 +504,7 @@ def refund(env: Env, url: str, refund_fee: int = 40, out_refund_no: str = "R1") 
         "refund_fee": str(refund_fee),
         "notify_url": url,
     }
-    refunding.refund(env.pay, env.signer(), fields)
+    env.pay.make_refund(v2_dialect.refund_request(env.pay, env.signer(), fields))
 
 
 def root_fields(text: str) -> dict[str, str]:
@@ -601,7 +612,7 @@ async def test_resend_duplicate_sends_two_copies_at_once(env: Env, listener: Lis
 
 async def test_resend_tamper_sign_sends_a_sign_that_does_not_verify(env: Env, listener: Listener) -> None:
     original = await delivered_payment(env, listener)
-    [forged] = resending.resend(env.pay, original.id, tamper=resending.Tamper.SIGN)
+    [forged] = resending.resend(env.pay, original.id, tamper=Tamper.SIGN)
     assert forged.note == "forged (sign): the merchant must refuse it"
     await env.deliverer.deliver_due()
     [got] = listener.received
@@ -615,7 +626,7 @@ async def test_resend_tamper_sign_sends_a_sign_that_does_not_verify(env: Env, li
 
 async def test_resend_tamper_amount_changes_total_fee_and_keeps_the_sign(env: Env, listener: Listener) -> None:
     original = await delivered_payment(env, listener)
-    [forged] = resending.resend(env.pay, original.id, tamper=resending.Tamper.AMOUNT)
+    [forged] = resending.resend(env.pay, original.id, tamper=Tamper.AMOUNT)
     assert forged.note == "forged (amount): the merchant must refuse it"
     await env.deliverer.deliver_due()
     [got] = listener.received
@@ -632,7 +643,7 @@ async def test_resend_tamper_sign_of_an_hmac_order_keeps_the_64_hex_shape(env: E
     env.paid_order(listener.url, sign_type=HMAC)
     [original] = await env.deliverer.deliver_due()
     listener.received.clear()
-    resending.resend(env.pay, original.id, tamper=resending.Tamper.SIGN)
+    resending.resend(env.pay, original.id, tamper=Tamper.SIGN)
     await env.deliverer.deliver_due()
     fields = parse(listener.received[0].body)
     assert len(fields["sign"]) == 64
@@ -656,9 +667,11 @@ async def test_resend_tamper_sign_of_a_refund_notification_breaks_req_info(env: 
     env.paid_order(listener.url)
     refund(env, listener.url)
     [original] = [n for n in env.pay.book.all() if n.kind == Kind.REFUND]
-    [forged] = resending.resend(env.pay, original.id, tamper=resending.Tamper.SIGN)
-    req_info = parse(forged.body)["req_info"]
-    assert req_info != parse(original.body)["req_info"]
+    await env.deliverer.deliver_due()
+    [forged] = resending.resend(env.pay, original.id, tamper=Tamper.SIGN)
+    await env.deliverer.deliver_due()
+    req_info = parse(sent(env, forged))["req_info"]
+    assert req_info != parse(sent(env, original))["req_info"]
     try:
         plaintext = signing.v2_refund_req_info_decrypt(req_info, MCH_KEY)
     except ValueError:  # UnicodeDecodeError, or bad padding
@@ -671,7 +684,7 @@ async def test_resend_tamper_amount_of_a_refund_notification_is_refused(env: Env
     refund(env, listener.url)
     [original] = [n for n in env.pay.book.all() if n.kind == Kind.REFUND]
     with pytest.raises(errors.ParamError):
-        resending.resend(env.pay, original.id, tamper=resending.Tamper.AMOUNT)
+        resending.resend(env.pay, original.id, tamper=Tamper.AMOUNT)
 
 
 async def test_resend_of_an_unknown_notification_is_refused(env: Env) -> None:
@@ -792,3 +805,29 @@ async def test_a_huge_answer_starting_with_success_is_acknowledged_once(
     )
     assert await env.deliverer.deliver_due() == []
     assert answered == [1]
+
+
+# -- rendered at delivery ---------------------------------------------------------------------------------
+
+
+async def test_each_attempt_is_rendered_afresh_and_signed(env: Env, listener: Listener) -> None:
+    order = env.paid_order(listener.url)
+    listener.replies = [(500, "busy")]
+    await env.deliverer.deliver_due()
+    env.clock.advance(15)
+    await env.deliverer.deliver_due()
+    first, second = (parse(r.body) for r in listener.received)
+    assert first["nonce_str"] != second["nonce_str"]
+    assert first["transaction_id"] == second["transaction_id"] == order.transaction_id
+    for fields in (first, second):
+        assert signing.v2_verify(fields, MCH_KEY)
+
+
+async def test_a_notification_whose_order_is_gone_is_not_sent(env: Env, listener: Listener) -> None:
+    env.paid_order(listener.url)
+    env.pay.store.clear()
+    note = env.pay.book.create(kind=Kind.PAYMENT, mch_id=MCH_ID, out_trade_no="T1", notify_url=listener.url)
+    [tried] = await env.deliverer.deliver_due()
+    assert listener.received == []
+    assert tried.attempts[0]["verdict"] == "not sent: order T1 is gone (reset?)"
+    assert tried.id == note.id
