@@ -7,7 +7,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
+from multidict import CIMultiDict
 
 from mock_wechat import errors
 from mock_wechat.dialects import is_v2_path, render_api_error, render_v2_error
@@ -130,6 +131,21 @@ class _Handler(RequestHandler):
         return response
 
 
+def _readable_expect(handler: Callable[[BaseRequest], Awaitable[web.StreamResponse]]) -> Any:
+    """aiohttp answers an unknown `Expect` (417) before any middleware, quoting it: a value that is not ASCII
+    (kept as surrogates) would make that answer a traceback, so it reaches aiohttp escaped."""
+
+    async def handle(request: BaseRequest) -> web.StreamResponse:
+        expect = request.headers.get("Expect")
+        if expect is not None and not expect.isascii():
+            headers = CIMultiDict(request.headers)
+            headers["Expect"] = expect.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+            request = request.clone(headers=headers)
+        return await handler(request)
+
+    return handle
+
+
 class _Server(web.Server):
     """aiohttp's low-level server, making `_Handler`s."""
 
@@ -142,7 +158,7 @@ class _Server(web.Server):
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            made.request_handler,
+            _readable_expect(made.request_handler),
             request_factory=made.request_factory,
             handler_cancellation=made.handler_cancellation,
             loop=loop,

@@ -96,6 +96,7 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         why = f"unexpected {type(exc).__name__}: {exc} (logged with rid {rid})"
         error = errors.PaySystemBusy(why) if is_v2_path(request.path) else errors.SystemError_(why)
     if error is not None:
+        error.diagnostic = trust.printable(error.diagnostic)  # a header's undecodable bytes must not break a page
         response = render_error(request, error, rid)
         if isinstance(error, errors.MalformedRequest | errors.MalformedRequestV2) and request.protocol is not None:
             # Answer, then close: aiohttp would otherwise read on through the broken body and log it again.

@@ -104,6 +104,11 @@ def _same_origin(origin: str, host: str) -> bool:
     return parsed.host == host_name(host) and parsed.port == (port or (443 if parsed.scheme == "https" else 80))
 
 
+def printable(value: str) -> str:
+    """A header value as text that renders anywhere: bytes that were not UTF-8 (kept as surrogates) escaped."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def refusal(method: str, path: str, host: str | None, origin: str | None, config: WeChatConfig) -> Refused | None:
     """Why the sandbox refuses this request, or None.
 
@@ -112,12 +117,13 @@ def refusal(method: str, path: str, host: str | None, origin: str | None, config
     SDK never does. A rebinding DNS name must not read anything (the console shows the secrets)."""
     if host is not None and not path.startswith(PUBLIC_ASSETS) and not host_allowed(host, config):
         return Refused(
-            f"Host {host!r} is neither this machine nor a configured name (a DNS-rebinding page?); "
+            f"Host {printable(host)!r} is neither this machine nor a configured name (a DNS-rebinding page?); "
             "to serve it under that name, add it to [sandbox] allowed_hosts in the config file",
             host=True,
         )
     if method in READ_ONLY or origin is None:
         return None
+    origin = printable(origin)
     if origin != "null" and (origin_allowed(origin, config) or (host is not None and _same_origin(origin, host))):
         return None
     shown = "Origin null (a sandboxed frame or a file page)" if origin == "null" else f"a page from {origin}"

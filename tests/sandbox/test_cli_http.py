@@ -111,3 +111,16 @@ def test_a_bad_chunk_after_the_body_began_gets_400_and_no_traceback(served: Serv
     assert len(lines) == 1, lines
     if raw:  # the C parser never fails the read: the client going away ends the request instead
         assert int(raw.split(b" ", 2)[1]) == 400, raw
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [(b"Origin: http://\xe9vil.test", 403), (b"Expect: 1\xe9", 417), (b"Host: \xe9vil.test", 403)],
+)
+def test_a_header_that_is_not_utf8_gets_an_answer_and_no_traceback(served: Server, header: bytes, status: int) -> None:
+    """Undecodable header bytes reach the sandbox as surrogates: every answer that quotes them must still render."""
+    head = b"POST /pay/unifiedorder HTTP/1.1\r\n" + (b"" if header.startswith(b"Host") else CLEAN)
+    seen = len(served.stderr)
+    assert status_of(served.port, head + header + b"\r\nContent-Length: 5\r\nConnection: close\r\n\r\n<xml>") == status
+    lines = new_stderr(served, seen, 0)  # the answer came: anything logged for it is there by now
+    assert not any("Traceback" in line for line in lines), lines
