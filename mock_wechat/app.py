@@ -15,13 +15,26 @@ from mock_wechat.bridge.service import BridgeService
 from mock_wechat.clock import Clock, OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
-from mock_wechat.keys import ACCOUNTS, BRIDGE, CLOCK, DELIVERER, IDS, OBSERVERS, PAY, STORE, TEMPLATES, Observer
+from mock_wechat.keys import (
+    ACCOUNTS,
+    BRIDGE,
+    CLOCK,
+    DELIVERER,
+    IDS,
+    KEYRING,
+    OBSERVERS,
+    PAY,
+    STORE,
+    TEMPLATES,
+    Observer,
+)
 from mock_wechat.middleware import MAX_BODY, wechat_errors
 from mock_wechat.pay import v2_dialect
 from mock_wechat.pay.delivery import Deliverer, Render
 from mock_wechat.pay.notifications import Notification, Outgoing
 from mock_wechat.pay.orders import Api
 from mock_wechat.pay.service import PayService
+from mock_wechat.pay.v3_keys import MerchantKeyring
 from mock_wechat.store import SQLiteStore, Store
 from mock_wechat.surfaces import assets, avatar, bridge, cgi_bin, oauth, pay_v2, sns
 
@@ -96,6 +109,8 @@ def create_app(
     app[ACCOUNTS].seed_users()
     app[PAY] = PayService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], notify_speed)
     app[BRIDGE] = BridgeService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], app[PAY])
+    # Keys are made on first use (never here: each test app would pay ~0.1 s a key); config is read, not owned.
+    app[KEYRING] = MerchantKeyring(app[STORE], app[CLOCK], lambda: app[ACCOUNTS].config)
     for table in (cgi_bin.routes, sns.routes, oauth.routes, avatar.routes, bridge.routes):
         app.add_routes(table)
     pay_v2.add_routes(app)

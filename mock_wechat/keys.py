@@ -16,6 +16,7 @@ from mock_wechat.ids import Ids
 from mock_wechat.pay.delivery import Deliverer
 from mock_wechat.pay.service import PayService
 from mock_wechat.pay.v2_dialect import Signer
+from mock_wechat.pay.v3_keys import MerchantKeyring
 from mock_wechat.store import Store
 
 
@@ -47,6 +48,8 @@ ACCOUNTS = web.AppKey("accounts", AccountService)
 PAY = web.AppKey("pay", PayService)
 DELIVERER = web.AppKey("deliverer", Deliverer)
 BRIDGE = web.AppKey("bridge", BridgeService)
+KEYRING = web.AppKey("keyring", MerchantKeyring)
+"""Each merchant's API v3 keys: `app[KEYRING].keys(mch_id)`, `app[KEYRING].response_signer(mch_id)`."""
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 OBSERVERS = web.AppKey("observers", list[Observer])
 

@@ -7,7 +7,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from mock_wechat.config import Account, AccountKind, Merchant, User, WeChatConfig
+from mock_wechat.config import Account, AccountKind, KeyMaterial, Merchant, ResponseSigning, User, WeChatConfig
+from mock_wechat.pay import v3_keys
 from mock_wechat.pay.orders import MAX_FEN
 from sandbox import defaults
 
@@ -18,6 +19,17 @@ class ConfigError(Exception):
 
 TOP_LEVEL = ("sandbox", "accounts", "merchants", "users")
 SANDBOX_KEYS = ("seed", "auto_user", "allowed_hosts")
+NOT_IN_FILES = ("v3_keys",)
+"""Dataclass fields a config file does not name directly (their own keys below fill them)."""
+KEY_FILES = {
+    "private_key_file": "private_key",
+    "certificate_file": "certificate",
+    "platform_private_key_file": "platform_private_key",
+    "platform_certificate_file": "platform_certificate",
+    "public_key_private_key_file": "public_key_private_key",
+}
+"""A merchant's own API v3 key files (PEM; relative to the config file) and the material each one fills."""
+KEY_TEXT = ("apiv3_key", "public_key_id")
 
 
 def _check_type(value: Any, hint: Any, where: str) -> None:
@@ -34,17 +46,20 @@ def _check_type(value: Any, hint: Any, where: str) -> None:
         raise ConfigError(f"{where}: must be {wanted}, got {value!r}")
 
 
-def _table(raw: dict[str, Any], cls: type[Any], where: str, required: tuple[str, ...]) -> dict[str, Any]:
-    names = {f.name for f in fields(cls) if not f.name.startswith("_")}
-    unknown = sorted(set(raw) - names)
+def _table(
+    raw: dict[str, Any], cls: type[Any], where: str, required: tuple[str, ...], extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The dataclass fields of a `[[table]]`, checked; `extra` keys are allowed too, and left to the caller."""
+    names = {f.name for f in fields(cls) if not f.name.startswith("_") and f.name not in NOT_IN_FILES}
+    unknown = sorted(set(raw) - names - set(extra))
     if unknown:
-        raise ConfigError(f"{where}: unknown keys {unknown}; allowed: {sorted(names)}")
+        raise ConfigError(f"{where}: unknown keys {unknown}; allowed: {sorted(names | set(extra))}")
     missing = [k for k in required if not raw.get(k)]
     if missing:
         raise ConfigError(f"{where}: missing {missing}")
     hints = get_type_hints(cls)
-    out = dict(raw)
-    for key, value in raw.items():
+    out = {k: v for k, v in raw.items() if k not in extra}
+    for key, value in out.items():
         _check_type(value, hints[key], f"{where}.{key}")
         if isinstance(value, list):
             out[key] = tuple(value)
@@ -94,14 +109,63 @@ def _account(raw: dict[str, Any], where: str) -> Account:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def _merchant(raw: dict[str, Any], where: str) -> Merchant:
-    data = _table(raw, Merchant, where, ("mch_id", "key"))
+def _merchant(raw: dict[str, Any], where: str, base: Path) -> Merchant:
+    data = _table(raw, Merchant, where, ("mch_id", "key"), extra=(*KEY_FILES, *KEY_TEXT))
     data.setdefault("name", data["mch_id"])
     data.setdefault("trust_loopback", "pay_directories" not in raw and "notify_hosts" not in raw)
     limit = data.get("single_payment_limit", 1)
     if not 1 <= limit <= MAX_FEN:
         raise ConfigError(f"{where}.single_payment_limit: must be 1 to {MAX_FEN} fen (WeChat's Int), got {limit}")
+    if "response_signing" in data:
+        try:
+            data["response_signing"] = ResponseSigning(data["response_signing"])
+        except ValueError:
+            raise ConfigError(f"{where}.response_signing: must be 'public_key' or 'platform_certificate'") from None
+    data["v3_keys"] = _key_material({k: raw[k] for k in (*KEY_FILES, *KEY_TEXT) if k in raw}, where, base)
     return Merchant(**data)
+
+
+def _key_material(own: dict[str, Any], where: str, base: Path) -> KeyMaterial:
+    """The merchant's own API v3 key material: files read (relative to the config file) and checked in pairs."""
+    for name, value in own.items():
+        _check_type(value, str, f"{where}.{name}")
+    apiv3_key = own.get("apiv3_key", "")
+    if "apiv3_key" in own and not (len(apiv3_key) == v3_keys.APIV3_KEY_LENGTH and apiv3_key.isascii()):
+        raise ConfigError(f"{where}.apiv3_key: must be 32 ASCII characters (AES-256-GCM uses its bytes)")
+    key_id = own.get("public_key_id", "")
+    if "public_key_id" in own and not _is_public_key_id(key_id):
+        raise ConfigError(f"{where}.public_key_id: must be PUB_KEY_ID_ and letters or digits, got {key_id!r}")
+    text = {field: _read_pem(base, own[name], f"{where}.{name}") for name, field in KEY_FILES.items() if name in own}
+    files = {field: name for name, field in KEY_FILES.items()}
+    for private, public in v3_keys.PAIRS:
+        given = [n for n in (private, public) if n in text or (n == "public_key_id" and key_id)]
+        named = [files.get(n, n) for n in (private, public)]
+        if len(given) == 1:
+            raise ConfigError(f"{where}: {named[0]} and {named[1]} go together (give both or neither)")
+        if not given:
+            continue
+        if public == "public_key_id":
+            problem = v3_keys.private_key_problem(text[private])
+        else:
+            problem = v3_keys.pair_problem(text[private], text[public])
+        if problem is not None:
+            raise ConfigError(f"{where}: {named[0]} {own[named[0]]!r} / {named[1]} {own[named[1]]!r}: {problem}")
+    return KeyMaterial(apiv3_key=apiv3_key, public_key_id=key_id, **text)
+
+
+def _is_public_key_id(value: str) -> bool:
+    rest = value.removeprefix(v3_keys.PUBLIC_KEY_ID_PREFIX)
+    return rest != value and 0 < len(rest) <= 64 and rest.isascii() and rest.isalnum()
+
+
+def _read_pem(base: Path, name: str, where: str) -> str:
+    path = base / Path(name).expanduser()
+    try:
+        return path.read_text(encoding="ascii")
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}: {path} is not a PEM file (PEM is ASCII text)") from None
 
 
 def _user(raw: dict[str, Any], where: str) -> User:
@@ -115,6 +179,7 @@ def _user(raw: dict[str, Any], where: str) -> User:
 def load(path: Path | None, *, seed: int | None = None, auto_user: str | None = None) -> WeChatConfig:
     """The config to run: defaults, then `path` (TOML), then the command-line options."""
     raw: dict[str, Any] = {}
+    base = Path.cwd() if path is None else path.parent
     if path is not None:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -130,7 +195,7 @@ def load(path: Path | None, *, seed: int | None = None, auto_user: str | None = 
     accounts = tuple(_account(a, f"accounts[{i}]") for i, a in enumerate(_tables(raw, "accounts"))) or (
         defaults.default_account(),
     )
-    merchants = tuple(_merchant(m, f"merchants[{i}]") for i, m in enumerate(_tables(raw, "merchants"))) or (
+    merchants = tuple(_merchant(m, f"merchants[{i}]", base) for i, m in enumerate(_tables(raw, "merchants"))) or (
         defaults.default_merchant(),
     )
     users = tuple(_user(u, f"users[{i}]") for i, u in enumerate(_tables(raw, "users"))) or defaults.generate_users(

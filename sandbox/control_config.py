@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from aiohttp import web
 
 from mock_wechat.app import reconfigure
-from mock_wechat.keys import current_config
+from mock_wechat.config import ResponseSigning
+from mock_wechat.keys import KEYRING, current_config
 from sandbox.control import account_json, api_error, merchant_json, read_json
 
 routes = web.RouteTableDef()
 T = TypeVar("T")
 
 ACCOUNT_FIELDS = {"name": str, "oauth_domains": list, "js_domains": list, "trust_loopback": bool, "unionid": bool}
-MERCHANT_FIELDS = {"name": str, "appids": list, "pay_directories": list, "notify_hosts": list, "trust_loopback": bool}
+MERCHANT_FIELDS = {
+    "name": str,
+    "appids": list,
+    "pay_directories": list,
+    "notify_hosts": list,
+    "trust_loopback": bool,
+    "response_signing": ResponseSigning,
+}
 
 
 def _changes(body: dict[str, Any], allowed: dict[str, type], domains: tuple[str, ...]) -> dict[str, Any] | str:
@@ -30,6 +39,11 @@ def _changes(body: dict[str, Any], allowed: dict[str, type], domains: tuple[str,
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 return f"{name} must be a list of strings"
             value = tuple(value)
+        elif issubclass(kind, StrEnum):
+            values = [member.value for member in kind]
+            if not isinstance(value, str) or value not in values:
+                return f"{name} must be one of {values}"
+            value = kind(value)
         elif not isinstance(value, kind):
             return f"{name} must be {kind.__name__}"
         changes[name] = value
@@ -58,7 +72,8 @@ async def configure_account(request: web.Request) -> web.Response:
 
 @routes.post("/_sandbox/api/merchants/{mch_id}")
 async def configure_merchant(request: web.Request) -> web.Response:
-    """e.g. `{"pay_directories": ["http://127.0.0.1:5000/pay/"], "notify_hosts": ["127.0.0.1:5000"]}`."""
+    """e.g. `{"pay_directories": ["http://127.0.0.1:5000/pay/"], "notify_hosts": ["127.0.0.1:5000"]}`, or
+    `{"response_signing": "platform_certificate"}` to sign v3 answers with the platform certificate."""
     config = current_config(request.app)
     merchant = config.merchant(request.match_info["mch_id"])
     if merchant is None:
@@ -71,7 +86,7 @@ async def configure_merchant(request: web.Request) -> web.Response:
         return api_error(400, changes)
     updated = replace(merchant, **changes)
     reconfigure(request.app, replace(config, merchants=_swap(config.merchants, merchant, updated)))
-    return web.json_response(merchant_json(updated))
+    return web.json_response(merchant_json(updated, request.app[KEYRING].keys(updated.mch_id)))
 
 
 def _swap(items: tuple[T, ...], old: T, new: T) -> tuple[T, ...]:

@@ -23,6 +23,8 @@ SECRET_NAMES = frozenset(
         "signature",
         "sandbox_signkey",
         "pin",
+        "apiv3_key",
+        "private_key",
     }
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 import sandbox
-from mock_wechat.config import DEFAULT_SINGLE_PAYMENT_LIMIT, AccountKind, User
+from mock_wechat.config import DEFAULT_SINGLE_PAYMENT_LIMIT, AccountKind, KeyMaterial, ResponseSigning, User
+from mock_wechat.pay.v3_keys import MerchantKeys
 from sandbox import defaults
 from sandbox.config_file import ConfigError, load
-from tests.conftest import ClientFactory
+from tests.conftest import ClientFactory, v3_material
 
 Client = TestClient[web.Request, web.Application]
 
@@ -342,3 +344,152 @@ def test_allowed_hosts_from_the_file(tmp_path: Path) -> None:
 def test_allowed_hosts_must_be_a_list_of_strings(tmp_path: Path) -> None:
     error = error_of(tmp_path, '[sandbox]\nallowed_hosts = "wechat-sandbox"\n')
     assert error == "sandbox.allowed_hosts: must be a list of strings, got 'wechat-sandbox'"
+
+
+# -- API v3: the merchant's own keys, its API v3 key, which key signs answers ------------------------
+
+MERCHANT = '[[merchants]]\nmch_id = "1900000109"\nkey = "k"\n'
+
+
+def key_files(directory: Path, material: KeyMaterial | None = None) -> None:
+    """The session's key material as the PEM files a merchant would keep beside the config."""
+    material = material or v3_material()
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in (
+        ("apiclient_key.pem", material.private_key),
+        ("apiclient_cert.pem", material.certificate),
+        ("platform_key.pem", material.platform_private_key),
+        ("platform_cert.pem", material.platform_certificate),
+        ("pub_key_private.pem", material.public_key_private_key),
+    ):
+        (directory / name).write_text(text, encoding="ascii")
+
+
+OWN_KEYS = (
+    MERCHANT
+    + 'apiv3_key = "0123456789abcdef0123456789abcdef"\n'
+    + 'private_key_file = "keys/apiclient_key.pem"\ncertificate_file = "keys/apiclient_cert.pem"\n'
+    + 'platform_private_key_file = "keys/platform_key.pem"\nplatform_certificate_file = "keys/platform_cert.pem"\n'
+    + 'public_key_private_key_file = "keys/pub_key_private.pem"\npublic_key_id = "PUB_KEY_ID_0119000001092024"\n'
+)
+
+
+def test_a_merchant_has_no_own_keys_and_signs_with_the_public_key_by_default(tmp_path: Path) -> None:
+    [merchant] = load(write(tmp_path, MERCHANT)).merchants
+    assert (merchant.v3_keys, merchant.response_signing) == (KeyMaterial(), ResponseSigning.PUBLIC_KEY)
+
+
+def test_response_signing_can_be_the_platform_certificate(tmp_path: Path) -> None:
+    [merchant] = load(write(tmp_path, MERCHANT + 'response_signing = "platform_certificate"\n')).merchants
+    assert merchant.response_signing is ResponseSigning.PLATFORM_CERTIFICATE
+
+
+def test_an_unknown_response_signing_is_an_error(tmp_path: Path) -> None:
+    message = error_of(tmp_path, MERCHANT + 'response_signing = "rsa"\n')
+    assert message == "merchants[0].response_signing: must be 'public_key' or 'platform_certificate'"
+
+
+def test_own_key_files_are_read_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key_files(tmp_path / "conf" / "keys")
+    path = tmp_path / "conf" / "sandbox.toml"
+    path.write_text(OWN_KEYS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    [merchant] = load(Path("conf/sandbox.toml")).merchants
+    assert merchant.v3_keys == replace(
+        v3_material(), apiv3_key="0123456789abcdef0123456789abcdef", public_key_id="PUB_KEY_ID_0119000001092024"
+    )
+
+
+def test_only_the_merchant_pair_may_be_given(tmp_path: Path) -> None:
+    key_files(tmp_path / "keys")
+    text = MERCHANT + 'private_key_file = "keys/apiclient_key.pem"\ncertificate_file = "keys/apiclient_cert.pem"\n'
+    [merchant] = load(write(tmp_path, text)).merchants
+    material = v3_material()
+    assert merchant.v3_keys == KeyMaterial(private_key=material.private_key, certificate=material.certificate)
+
+
+def test_half_a_pair_is_an_error(tmp_path: Path) -> None:
+    key_files(tmp_path / "keys")
+    message = error_of(tmp_path, MERCHANT + 'private_key_file = "keys/apiclient_key.pem"\n')
+    assert message == "merchants[0]: private_key_file and certificate_file go together (give both or neither)"
+
+
+def test_a_public_key_id_needs_its_key(tmp_path: Path) -> None:
+    message = error_of(tmp_path, MERCHANT + 'public_key_id = "PUB_KEY_ID_0119000001092024"\n')
+    assert message == ("merchants[0]: public_key_private_key_file and public_key_id go together (give both or neither)")
+
+
+def test_a_missing_key_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    key_files(tmp_path / "keys")
+    text = MERCHANT + 'private_key_file = "keys/nope.pem"\ncertificate_file = "keys/apiclient_cert.pem"\n'
+    message = error_of(tmp_path, text)
+    assert (
+        message
+        == f"merchants[0].private_key_file: cannot read {tmp_path / 'keys' / 'nope.pem'}: No such file or directory"
+    )
+
+
+def test_a_key_that_is_not_its_certificates_is_an_error(tmp_path: Path) -> None:
+    key_files(tmp_path / "keys")
+    text = MERCHANT + 'private_key_file = "keys/platform_key.pem"\ncertificate_file = "keys/apiclient_cert.pem"\n'
+    assert error_of(tmp_path, text) == (
+        "merchants[0]: private_key_file 'keys/platform_key.pem' / certificate_file 'keys/apiclient_cert.pem': "
+        "the private key does not match the certificate (their public keys differ)"
+    )
+
+
+def test_a_certificate_given_as_a_key_is_an_error(tmp_path: Path) -> None:
+    key_files(tmp_path / "keys")
+    text = MERCHANT + 'private_key_file = "keys/apiclient_cert.pem"\ncertificate_file = "keys/apiclient_cert.pem"\n'
+    assert error_of(tmp_path, text) == (
+        "merchants[0]: private_key_file 'keys/apiclient_cert.pem' / certificate_file 'keys/apiclient_cert.pem': "
+        "not a valid PEM private key"
+    )
+
+
+def test_a_binary_key_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "key.der").write_bytes(b"\x30\x82\xff\xfe")
+    (tmp_path / "cert.pem").write_text(v3_material().certificate, encoding="ascii")
+    message = error_of(tmp_path, MERCHANT + 'private_key_file = "key.der"\ncertificate_file = "cert.pem"\n')
+    assert message == f"merchants[0].private_key_file: {tmp_path / 'key.der'} is not a PEM file (PEM is ASCII text)"
+
+
+@pytest.mark.parametrize(
+    "value", ['"short"', '"0123456789abcdef0123456789abcdef0"', '"ÄÖÜ3456789abcdef0123456789abcdef"']
+)
+def test_an_apiv3_key_that_is_not_32_ascii_characters_is_an_error(tmp_path: Path, value: str) -> None:
+    message = error_of(tmp_path, MERCHANT + f"apiv3_key = {value}\n")
+    assert message == "merchants[0].apiv3_key: must be 32 ASCII characters (AES-256-GCM uses its bytes)"
+
+
+def test_a_public_key_id_must_look_like_one(tmp_path: Path) -> None:
+    key_files(tmp_path / "keys")
+    text = MERCHANT + 'public_key_private_key_file = "keys/pub_key_private.pem"\npublic_key_id = "KEY 1"\n'
+    assert error_of(tmp_path, text) == (
+        "merchants[0].public_key_id: must be PUB_KEY_ID_ and letters or digits, got 'KEY 1'"
+    )
+
+
+def test_a_key_file_name_must_be_a_string(tmp_path: Path) -> None:
+    message = error_of(tmp_path, MERCHANT + "private_key_file = 1\n")
+    assert message == "merchants[0].private_key_file: must be a string, got 1"
+
+
+def test_the_unknown_key_message_lists_the_key_file_keys(tmp_path: Path) -> None:
+    message = error_of(tmp_path, MERCHANT + 'private_key = "x"\n')
+    assert message.startswith("merchants[0]: unknown keys ['private_key']; allowed: [")
+    for key in ("apiv3_key", "certificate_file", "private_key_file", "public_key_id", "response_signing"):
+        assert repr(key) in message
+    assert "'v3_keys'" not in message
+
+
+async def test_the_sandbox_lists_the_keys_of_the_files(tmp_path: Path, aiohttp_client: ClientFactory) -> None:
+    key_files(tmp_path / "keys")
+    client: Client = await aiohttp_client(sandbox.create_app(load(write(tmp_path, OWN_KEYS))))
+    [merchant] = (await (await client.get("/_sandbox/api/config")).json())["merchants"]
+    expected = MerchantKeys.load("1900000109", v3_material())
+    assert (merchant["private_key"], merchant["serial_no"]) == (expected.private_key, expected.serial_no)
+    assert (merchant["apiv3_key"], merchant["public_key_id"]) == (
+        "0123456789abcdef0123456789abcdef",
+        "PUB_KEY_ID_0119000001092024",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 import sandbox
+from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import openid_for, unionid_for
+from mock_wechat.keys import KEYRING
+from mock_wechat.pay import v3_keys
+from mock_wechat.pay.v3_keys import MerchantKeys
 from mock_wechat.store import SQLiteStore
 from sandbox import defaults
 from sandbox.masking import mask
-from tests.conftest import APPID, OTHER_APPID, SECRET, ClientFactory, make_config
+from tests.conftest import APPID, OTHER_APPID, SECRET, ClientFactory, make_config, v3_material
 from tests.wire import RID, assert_api_error
 
 Client = TestClient[web.Request, web.Application]
@@ -810,3 +815,85 @@ async def test_journal_refuses_paging_out_of_range(api: Client, query: str, mess
 async def test_journal_after_the_largest_id_is_empty(api: Client) -> None:
     await get_token(api)
     assert await journal(api, after=2**63 - 1, limit=10_000) == []
+
+
+# -- API v3 key material: listed per merchant, response signing set at run time, kept across reset --------
+
+V2_FIELDS = {"mch_id", "key", "name", "appids", "pay_directories", "notify_hosts", "trust_loopback"}
+
+
+def lacking_merchant_pair() -> WeChatConfig:
+    """The test config with the merchant's own pair left to generate (one RSA key, not three)."""
+    config = make_config()
+    material = replace(v3_material(), private_key="", certificate="")
+    return replace(config, merchants=(replace(config.merchants[0], v3_keys=material),))
+
+
+async def first_merchant(client: Client) -> dict[str, Any]:
+    merchants = (await body_of(await client.get("/_sandbox/api/config")))["merchants"]
+    return dict(merchants[0])
+
+
+async def test_config_lists_the_api_v3_material_under_its_contract_names(api: Client) -> None:
+    merchant = await first_merchant(api)
+    keys = MerchantKeys.load(defaults.DEFAULT_MCH_ID, v3_material())
+    assert {k: v for k, v in merchant.items() if k not in V2_FIELDS} == {
+        "apiv3_key": keys.apiv3_key,
+        "serial_no": keys.serial_no,
+        "private_key": keys.private_key,
+        "certificate": keys.certificate,
+        "platform_serial_no": keys.platform_serial_no,
+        "platform_certificate": keys.platform_certificate,
+        "public_key_id": keys.public_key_id,
+        "public_key": keys.public_key,
+        "response_signing": "public_key",
+    }
+
+
+async def test_config_lists_generated_keys_for_what_the_config_lacks(aiohttp_client: ClientFactory) -> None:
+    client = await aiohttp_client(sandbox.create_app(lacking_merchant_pair()))
+    merchant = await first_merchant(client)
+    assert v3_keys.pair_problem(merchant["private_key"], merchant["certificate"]) is None
+    assert merchant["serial_no"] != MerchantKeys.load(defaults.DEFAULT_MCH_ID, v3_material()).serial_no
+
+
+async def test_reset_keeps_the_generated_keys(aiohttp_client: ClientFactory) -> None:
+    client = await aiohttp_client(sandbox.create_app(lacking_merchant_pair()))
+    before = await first_merchant(client)
+    assert (await client.post("/_sandbox/api/reset")).status == 200
+    assert client.app is not None
+    [record] = client.app[KEYRING].saved()  # in the store, so a restart after the reset keeps them too
+    assert (record.private_key, await first_merchant(client)) == (before["private_key"], before)
+
+
+async def test_response_signing_can_be_set_to_the_platform_certificate(api: Client) -> None:
+    resp = await api.post(
+        f"/_sandbox/api/merchants/{defaults.DEFAULT_MCH_ID}", json={"response_signing": "platform_certificate"}
+    )
+    assert resp.status == 200
+    assert (await resp.json())["response_signing"] == "platform_certificate"
+    assert (await first_merchant(api))["response_signing"] == "platform_certificate"
+
+
+async def test_the_response_signer_follows_the_setting(api: Client) -> None:
+    await api.post(
+        f"/_sandbox/api/merchants/{defaults.DEFAULT_MCH_ID}", json={"response_signing": "platform_certificate"}
+    )
+    assert api.app is not None
+    signer = api.app[KEYRING].response_signer(defaults.DEFAULT_MCH_ID)
+    assert signer.serial == MerchantKeys.load(defaults.DEFAULT_MCH_ID, v3_material()).platform_serial_no
+
+
+@pytest.mark.parametrize("value", ["rsa", "", ["public_key"], 1, None])
+async def test_an_unknown_response_signing_is_refused(api: Client, value: object) -> None:
+    resp = await api.post(f"/_sandbox/api/merchants/{defaults.DEFAULT_MCH_ID}", json={"response_signing": value})
+    assert resp.status == 400
+    assert await resp.json() == {"error": "response_signing must be one of ['public_key', 'platform_certificate']"}
+
+
+async def test_reset_signs_with_the_public_key_again(api: Client) -> None:
+    await api.post(
+        f"/_sandbox/api/merchants/{defaults.DEFAULT_MCH_ID}", json={"response_signing": "platform_certificate"}
+    )
+    await api.post("/_sandbox/api/reset")
+    assert (await first_merchant(api))["response_signing"] == "public_key"

@@ -16,8 +16,9 @@ import sandbox
 from mock_wechat import signing
 from mock_wechat.ids import openid_for
 from mock_wechat.pay import v2_xml
+from mock_wechat.pay.v3_keys import MerchantKeys
 from sandbox import defaults
-from tests.conftest import APPID, ClientFactory, make_config
+from tests.conftest import APPID, ClientFactory, make_config, v3_material
 
 Client = TestClient[web.Request, web.Application]
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
@@ -624,6 +625,7 @@ async def test_tampering_with_the_amount_of_a_refund_notification_is_400(api: Cl
 async def test_config_lists_the_merchant_and_each_users_balance_and_pin(api: Client) -> None:
     cfg = await get_json(api, "/_sandbox/api/config")
     [merchant] = cfg["merchants"]
+    keys = MerchantKeys.load(MCH_ID, v3_material())
     assert merchant == {
         "mch_id": MCH_ID,
         "key": MCH_KEY,
@@ -632,6 +634,15 @@ async def test_config_lists_the_merchant_and_each_users_balance_and_pin(api: Cli
         "pay_directories": ["http://127.0.0.1/", "http://localhost/"],
         "notify_hosts": [],
         "trust_loopback": True,
+        "apiv3_key": keys.apiv3_key,
+        "serial_no": keys.serial_no,
+        "private_key": keys.private_key,
+        "certificate": keys.certificate,
+        "platform_serial_no": keys.platform_serial_no,
+        "platform_certificate": keys.platform_certificate,
+        "public_key_id": keys.public_key_id,
+        "public_key": keys.public_key,
+        "response_signing": "public_key",
     }
     wallets = {u["id"]: (u["balance"], u["pin"]) for u in cfg["users"]}
     assert wallets == {"alice": (BALANCE, "123456"), "bob": (BALANCE, "123456"), "snap": (BALANCE, "123456")}
