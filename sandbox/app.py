@@ -13,7 +13,7 @@ from mock_wechat.clock import OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
 from mock_wechat.store import SQLiteStore, Store
-from sandbox import console, control, control_config, control_pay
+from sandbox import console, control, control_config, control_keys, control_pay
 from sandbox.journal import Journal
 from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED
 
@@ -58,6 +58,7 @@ def create_app(
     app.add_routes(control.routes)
     app.add_routes(control_pay.routes)
     app.add_routes(control_config.routes)
+    app.add_routes(control_keys.routes)
     app[console.CONSOLE_TEMPLATES] = console.templates()
     app.add_routes(console.routes)
     if owned:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import jinja2
 from aiohttp import web
 
-from mock_wechat.keys import ACCOUNTS, PAY, current_config
+from mock_wechat.keys import ACCOUNTS, KEYRING, PAY, current_config
 from mock_wechat.pay import orders as order_rules
 from sandbox.control import user_json
+from sandbox.control_keys import DOWNLOADS
 from sandbox.keys import JOURNAL, SANDBOX_CLOCK
 
 routes = web.RouteTableDef()
@@ -62,6 +63,8 @@ async def console(request: web.Request) -> web.Response:
         .get_template("console.html")
         .render(
             config=config,
+            v3={m.mch_id: app[KEYRING].keys(m.mch_id) for m in config.merchants},
+            downloads=DOWNLOADS,
             users=[user_json(u, config) for u in app[ACCOUNTS].all_users()],
             orders=[order_rules.effective(o, now) for o in recent],
             notifications=list(reversed(pay.book.all()))[:SHOWN],

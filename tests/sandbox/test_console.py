@@ -6,8 +6,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 import sandbox
+from mock_wechat.pay.v3_keys import MerchantKeys
 from sandbox import defaults
-from tests.conftest import APPID, SECRET, ClientFactory, make_config
+from tests.conftest import APPID, SECRET, ClientFactory, make_config, v3_material
 
 Client = TestClient[web.Request, web.Application]
 
@@ -67,3 +68,27 @@ async def test_the_console_shows_a_balance_too_large_for_a_float(aiohttp_client:
     resp = await client.get("/_sandbox/")
     assert resp.status == 200
     assert "¥1" + "0" * 398 + ".05" in await resp.text()
+
+
+async def test_the_console_offers_each_merchants_api_v3_files(aiohttp_client: ClientFactory) -> None:
+    client = await console(aiohttp_client)
+    html = await (await client.get("/_sandbox/")).text()
+    keys = MerchantKeys.load(defaults.DEFAULT_MCH_ID, v3_material())
+    base = f"/_sandbox/api/merchants/{defaults.DEFAULT_MCH_ID}/keys"
+    for name, saved_as in (
+        ("private_key.pem", "apiclient_key.pem"),
+        ("certificate.pem", "apiclient_cert.pem"),
+        ("platform_certificate.pem", f"wechatpay_{keys.platform_serial_no}.pem"),
+        ("public_key.pem", "pub_key.pem"),
+        ("apiv3_key.txt", "apiv3_key.txt"),
+    ):
+        assert f'<a href="{base}/{name}" download="{saved_as}">{saved_as}</a>' in html
+    for shown in (keys.serial_no, keys.platform_serial_no, keys.public_key_id, "public_key"):
+        assert shown in html
+
+
+async def test_the_console_never_shows_a_private_key_or_the_apiv3_key(aiohttp_client: ClientFactory) -> None:
+    client = await console(aiohttp_client)
+    html = await (await client.get("/_sandbox/")).text()
+    assert "PRIVATE KEY" not in html
+    assert v3_material().apiv3_key not in html
