@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 import sys
@@ -16,8 +17,11 @@ from aiohttp import web
 from mock_wechat.config import WeChatConfig
 from mock_wechat.http_server import Runner
 from mock_wechat.ids import openid_for
+from mock_wechat.keys import KEYRING
 from sandbox import config_file, up
 from sandbox.app import create_app
+
+log = logging.getLogger("sandbox")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -58,6 +62,14 @@ def credentials_table(config: WeChatConfig) -> str:
     for u in config.users:
         lines.append(f"  User {u.id:<12} {u.nickname}  openid={openid_for(first, u.id)}  pin={u.pin}")
     return "\n".join(lines)
+
+
+async def warm_keys(app: web.Application) -> None:
+    """Make the merchants' API v3 keys in a worker thread once listening, so no first request waits for them."""
+    try:
+        await app[KEYRING].warm()
+    except Exception:
+        log.exception("making the merchants' API v3 keys failed; they are made on first use instead")
 
 
 class ListenError(Exception):
@@ -108,6 +120,7 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
     app = create_app(config, data_dir=None if args.in_memory else args.data_dir, notify_speed=args.notify_speed)
     sites.insert(0, (app, sandbox_sock))
     runners = []
+    warming: asyncio.Task[None] | None = None
     try:
         for each, sock in sites:
             runner = Runner(each, handle_signals=False)
@@ -118,8 +131,14 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
         if with_shop:
             print(f"Demo shop listening on {shop_url}", flush=True)
         print(credentials_table(config), flush=True)
+        if not args.in_memory:  # kept in the data dir: made once; in memory they would be made on every start
+            warming = asyncio.create_task(warm_keys(app))
         await stop.wait()
     finally:
+        if warming is not None:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
         for runner in reversed(runners):
             await runner.cleanup()
 

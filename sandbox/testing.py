@@ -127,6 +127,26 @@ class WeChatSandbox:
     def mch_key(self) -> str:
         return str(self.config["merchants"][0]["key"])
 
+    @property
+    def v3(self) -> dict[str, str]:
+        """The first merchant's API v3 material as wechatpayv3 takes it, so set-up is one line:
+        `WeChatPay(wechatpay_type=WeChatPayType.JSAPI, notify_url=…, **wechat_sandbox.v3)` (then point
+        `_core._gate_way` at `.url`). With `response_signing` "public_key" (the default) it carries `public_key`
+        and `public_key_id`; with "platform_certificate" it does not, and wechatpayv3 wants a `cert_dir` holding
+        `config["merchants"][0]["platform_certificate"]`."""
+        config = self.config
+        merchant = config["merchants"][0]
+        settings = {
+            "mchid": str(merchant["mch_id"]),
+            "appid": str((merchant["appids"] or [config["accounts"][0]["appid"]])[0]),
+            "private_key": str(merchant["private_key"]),
+            "cert_serial_no": str(merchant["serial_no"]),
+            "apiv3_key": str(merchant["apiv3_key"]),
+        }
+        if merchant["response_signing"] == "public_key":
+            settings |= {"public_key": str(merchant["public_key"]), "public_key_id": str(merchant["public_key_id"])}
+        return settings
+
     def user(self, user_id: str | None = None) -> dict[str, Any]:
         """A user as the config lists it (the first one by default): id, nickname, openids, pin, balance."""
         users = self.config["users"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -334,3 +336,35 @@ def test_the_clock_offset_survives_a_restart(launch: ServerFactory, tmp_path: Pa
     second = launch("--data-dir", str(data_dir))
     assert requests.get(f"{second.base_url}/_sandbox/api/clock", timeout=10).json()["offset"] == 3600
     stop_promptly(second, signal.SIGTERM)
+
+
+# -- API v3 keys: made once per data dir --------------------------------------------------------------
+
+V3_FIELDS = ("apiv3_key", "serial_no", "private_key", "platform_serial_no", "public_key_id", "public_key")
+
+
+def stored_v3_keys(data_dir: Path) -> list[str]:
+    """The mch_ids whose API v3 keys the state file holds."""
+    with contextlib.closing(sqlite3.connect(data_dir / "state.sqlite3")) as db:
+        return [row[0] for row in db.execute("SELECT key FROM records WHERE kind = 'v3_keys'")]
+
+
+def test_serve_makes_the_api_v3_keys_after_listening_without_a_request(launch: ServerFactory, tmp_path: Path) -> None:
+    data_dir = tmp_path / "state"
+    server = launch("--data-dir", str(data_dir))
+    deadline = time.monotonic() + 10
+    while not stored_v3_keys(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop_promptly(server, signal.SIGTERM)
+    assert stored_v3_keys(data_dir) == [defaults.DEFAULT_MCH_ID]
+
+
+def test_the_api_v3_keys_survive_a_restart(launch: ServerFactory, tmp_path: Path) -> None:
+    data_dir = tmp_path / "state"
+    first = launch("--data-dir", str(data_dir))
+    before = requests.get(f"{first.base_url}/_sandbox/api/config", timeout=10).json()["merchants"][0]
+    stop_promptly(first, signal.SIGTERM)
+    second = launch("--data-dir", str(data_dir))
+    after = requests.get(f"{second.base_url}/_sandbox/api/config", timeout=10).json()["merchants"][0]
+    stop_promptly(second, signal.SIGTERM)
+    assert [after[k] for k in V3_FIELDS] == [before[k] for k in V3_FIELDS]

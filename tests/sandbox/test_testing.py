@@ -61,3 +61,23 @@ def test_pay_arguments(
 def test_pay_refuses_arguments_of_neither_form(args: tuple[str, ...], outcome: str | None, mch_id: str | None) -> None:
     with pytest.raises(TypeError):
         _pay_arguments(args, outcome, mch_id)
+
+
+def test_v3_gives_wechatpayv3_its_arguments_in_public_key_mode(wechat_sandbox: WeChatSandbox) -> None:
+    merchant = wechat_sandbox.config["merchants"][0]
+    assert wechat_sandbox.v3 == {
+        "mchid": merchant["mch_id"],
+        "appid": merchant["appids"][0],
+        "private_key": merchant["private_key"],
+        "cert_serial_no": merchant["serial_no"],
+        "apiv3_key": merchant["apiv3_key"],
+        "public_key": merchant["public_key"],
+        "public_key_id": merchant["public_key_id"],
+    }
+
+
+def test_v3_leaves_the_public_key_out_when_answers_are_signed_with_the_platform_certificate(
+    wechat_sandbox: WeChatSandbox,
+) -> None:
+    wechat_sandbox.configure_merchant(response_signing="platform_certificate")
+    assert sorted(wechat_sandbox.v3) == ["apiv3_key", "appid", "cert_serial_no", "mchid", "private_key"]
