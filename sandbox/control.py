@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from sandbox.journal import MAX_ID, PAGE_MAX
 from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED
 
 routes = web.RouteTableDef()
+log = logging.getLogger("sandbox.control")
 
 VERSION = "0.1.0"
 CLOCK_OFFSET = "clock_offset"
@@ -32,7 +34,9 @@ MAX_BALANCE = 10**15
 
 
 def api_error(status: int, message: str) -> web.Response:
-    """The control API's own error shape (it is not a WeChat endpoint)."""
+    """The control API's own error shape (it is not a WeChat endpoint); bad input also gets one log line."""
+    if status == 400:
+        log.warning("control API refused bad input (400): %s", message)
     return web.json_response({"error": message}, status=status)
 
 

@@ -20,10 +20,11 @@ from tests.conftest import make_config
 from tests.pay_helpers import APPID, HMAC, MCH_ID, MCH_KEY, MD5, NOTIFY_URL, openid, order_fields, signed_xml, xml
 from tests.reliability.conftest import RunningServer
 
-BATCH = 8
-"""Requests per hypothesis example: generation costs more than a loopback request, so each example sends several."""
-EXAMPLES = 550
-"""Examples per body kind; five kinds x 550 x 8 = 22,000 requests (the issue asks for at least 20,000)."""
+CROSS = 3
+"""Each example draws 3 request heads (method, target) and 3 payloads (headers, body) and sends all 9 pairs:
+generating a request costs more than sending it over loopback, so each draw is used three times."""
+EXAMPLES = 490
+"""Examples per kind; five kinds x 490 x 9 = 22,050 requests (the issue asks for at least 20,000)."""
 KINDS = ("query", "xml", "json", "form", "headers")
 MIN_REQUESTS = 20_000
 FUZZ = settings(
@@ -110,18 +111,37 @@ hostile = st.one_of(
     st.text(max_size=40),
     st.integers().map(str),
 )
-segment_values = st.one_of(
-    st.sampled_from(("alice", "bob", "FUZZ-1", "FUZZ-2", MCH_ID, APPID, "132", "0", "wechat-bridge.js", "x")),
+PARAM_VALUES = {
+    "id": ("alice", "bob", "n1", "1"),
+    "user_id": ("alice", "bob"),
+    "size": ("132", "0", "46", "64", "96", "640"),
+    "mch_id": (MCH_ID,),
+    "appid": (APPID,),
+    "out_trade_no": ("FUZZ-1", "FUZZ-2"),
+    "name": ("wechat-bridge.js", "jweixin-1.6.0.js", "console.css"),
+    "sheet_id": ("s1",),
+    "tail": ("invoke", "sheet/open"),
+}
+"""Path parameters that exist (seed_state makes the orders), so the fuzz gets past the lookup most of the time."""
+hostile_segments = st.one_of(
     hostile.map(lambda s: quote(s, safe="")),
     st.binary(min_size=1, max_size=12).map(lambda b: quote(b, safe="")),
 )
 
 
+def segment(name: str) -> st.SearchStrategy[str]:
+    """A value for the path parameter `name`: mostly one that exists, else a hostile one."""
+    known = st.sampled_from(PARAM_VALUES.get(name, ("x",)))
+    return st.one_of(known, known, hostile_segments)
+
+
 @st.composite
 def targets(draw: st.DrawFn, paths: list[str]) -> str:
-    """A path from `paths` (now and then one nobody registered) with its `{params}` filled and a query string."""
-    path = draw(st.one_of(st.sampled_from(paths), st.sampled_from(PATHS), st.just("/no/such/" + draw(segment_values))))
-    path = re.sub(r"\{[^}]+\}", lambda _: draw(segment_values) or "x", path)
+    """A path from `paths` (now and then any other, or one nobody registered), `{params}` filled, and a query."""
+    path = draw(
+        st.one_of(st.sampled_from(paths), st.sampled_from(paths), st.sampled_from(PATHS), st.just("/no/such/path"))
+    )
+    path = re.sub(r"\{([^}]+)\}", lambda m: draw(segment(m[1])) or "x", path)
     return path + draw(query_strings())
 
 
@@ -140,6 +160,7 @@ def values() -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from((APPID, MCH_ID, "snsapi_base", "snsapi_userinfo", "code", "client_credential", "jsapi")),
         st.sampled_from(("authorization_code", "http://127.0.0.1:9000/cb", "/connect/oauth2/authorize?appid=x")),
+        st.sampled_from(HUGE),
         hostile,
     )
 
@@ -210,7 +231,7 @@ json_values = st.recursive(
     lambda children: st.one_of(
         st.lists(children, max_size=4), st.dictionaries(st.sampled_from(JSON_FIELDS + BRIDGE_ARGS), children)
     ),
-    max_leaves=12,
+    max_leaves=8,
 )
 
 
@@ -229,7 +250,7 @@ def json_bodies(draw: st.DrawFn) -> bytes:
         number: str = draw(st.sampled_from((*HUGE[:4], "1e400", "-1e400", "NaN")))
         return f'{{"{name}": {number}}}'.encode()
     if kind == 4:
-        depth = draw(st.integers(1, 200_000))
+        depth = draw(st.integers(1, 100_000))  # under 1 MiB: a bigger body is refused (413) before it is read
         opener = draw(st.sampled_from(("[", '{"a":', '{"args":')))
         closer = "]" if opener == "[" else "}"
         return (opener * depth + closer * depth).encode()
@@ -280,6 +301,10 @@ def content_type(default: str) -> st.SearchStrategy[list[tuple[str, bytes]]]:
     return st.one_of(st.just(default), st.sampled_from(CONTENT_TYPES)).map(lambda v: [("Content-Type", v.encode())])
 
 
+REFUSED = "refused a malformed request"
+"""The server's log line for a request its HTTP parser refused (answered 400, connection closed)."""
+
+
 # -- sending, and watching stderr -------------------------------------------------------------------------
 
 
@@ -303,6 +328,7 @@ class Fuzzer:
     conn: http.client.HTTPConnection = field(init=False)
     sent: int = 0
     stderr_seen: int = 0
+    refused_unread: int = 0
     failures: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -313,6 +339,11 @@ class Fuzzer:
         self.sent += 1
         status = self._answer(request)
         printed = self._new_stderr()
+        if status is None and REFUSED in printed and "Traceback" not in printed:
+            # The server answered 400 to a malformed head and closed while this client was still sending the
+            # body: the reset loses the answer on the way back, but the server's one log line shows it was given.
+            self.refused_unread += 1
+            return
         if status is None or status >= 500 or "Traceback" in printed:
             self.failures.append(f"{request}\n  -> {status or 'no answer'}, and in stderr:\n{printed[-3000:]}")
 
@@ -390,31 +421,37 @@ def report(fuzz: Fuzzer) -> str:
     return f"{len(fuzz.failures)} of {fuzz.sent} requests failed, {len(groups)} distinct:\n\n{shown}"
 
 
-def fuzz_kind(fuzz: Fuzzer, strategy: st.SearchStrategy[Request]) -> None:
-    """Send EXAMPLES x BATCH requests drawn from `strategy`; every one answered below 500, none a traceback."""
+Head = tuple[str, str]
+"""A request's method and target."""
+Payload = tuple[list[tuple[str, bytes]], bytes | None]
+"""A request's headers and body."""
+
+
+def fuzz_kind(fuzz: Fuzzer, heads: st.SearchStrategy[Head], payloads: st.SearchStrategy[Payload]) -> None:
+    """Send EXAMPLES x CROSS x CROSS requests, every head with every payload of an example; all answered
+    below 500, none leaving a traceback in the server's stderr."""
     before, fuzz.failures = fuzz.sent, []
 
     @FUZZ
-    @given(st.lists(strategy, min_size=BATCH, max_size=BATCH))
-    def batch(requests: list[Request]) -> None:
-        fuzz.run(requests)
+    @given(
+        st.lists(heads, min_size=CROSS, max_size=CROSS),
+        st.lists(payloads, min_size=CROSS, max_size=CROSS),
+    )
+    def batch(drawn_heads: list[Head], drawn_payloads: list[Payload]) -> None:
+        fuzz.run([Request(m, t, h, b) for m, t in drawn_heads for h, b in drawn_payloads])
 
     batch()
     assert fuzz.failures == [], report(fuzz)
-    assert fuzz.sent - before >= EXAMPLES * BATCH
+    assert fuzz.sent - before >= EXAMPLES * CROSS * CROSS
 
 
-def requests_of(
-    paths: list[str], bodies: st.SearchStrategy[bytes], default_type: str, methods: tuple[str, ...] = ("POST",)
-) -> st.SearchStrategy[Request]:
-    """Mostly `methods` to `paths` with `bodies`; now and then any method to any route."""
-    return st.builds(
-        Request,
-        method=st.one_of(st.sampled_from(methods), st.sampled_from(METHODS)),
-        target=targets(paths),
-        headers=content_type(default_type),
-        body=bodies,
-    )
+def heads_of(paths: list[str], methods: tuple[str, ...] = ("POST",)) -> st.SearchStrategy[Head]:
+    """Mostly `methods` to `paths`; now and then any method, any route."""
+    return st.tuples(st.one_of(st.sampled_from(methods), st.sampled_from(METHODS)), targets(paths))
+
+
+def payloads_of(bodies: st.SearchStrategy[bytes], default_type: str) -> st.SearchStrategy[Payload]:
+    return st.tuples(content_type(default_type), st.one_of(bodies, bodies, bodies, st.none()))
 
 
 # -- the tests -----------------------------------------------------------------------------------------
@@ -425,7 +462,7 @@ def test_the_fuzz_covers_every_route_the_app_registers() -> None:
     assert {"/pay/unifiedorder", "/_sandbox/api/clock", "/_sandbox/oauth/consent", "/_sandbox/bridge/invoke"} <= set(
         PATHS
     )
-    assert EXAMPLES * BATCH * len(KINDS) >= MIN_REQUESTS
+    assert EXAMPLES * CROSS * CROSS * len(KINDS) >= MIN_REQUESTS
 
 
 def test_health_lists_no_route_the_fuzz_does_not_know(fuzzer: Fuzzer) -> None:
@@ -435,42 +472,36 @@ def test_health_lists_no_route_the_fuzz_does_not_know(fuzzer: Fuzzer) -> None:
     assert endpoints <= set(PATHS), endpoints - set(PATHS)
 
 
+WHO: tuple[list[tuple[str, bytes]], ...] = (
+    [],
+    [("Cookie", b"wxsandbox_user=alice")],
+    [("X-WeChat-Sandbox-User", b"alice"), ("X-WeChat-Sandbox-Consent", b"allow")],
+    [("X-WeChat-Sandbox-User", b"bob"), ("X-WeChat-Sandbox-Consent", b"deny")],
+)
+"""Who holds the phone, for the authorize page; no headers at all for the rest."""
+
+
 def test_query_strings_on_every_route(fuzzer: Fuzzer) -> None:
-    routes = st.sampled_from(ROUTES)
-    strategy = routes.flatmap(
-        lambda r: st.builds(
-            Request,
-            method=st.just(r.method),
-            target=targets([r.path]),
-            headers=st.just([]),
-            body=st.one_of(st.none(), st.just(b"")),
-        )
-    )
-    fuzz_kind(fuzzer, strategy)
+    heads = st.sampled_from(ROUTES).flatmap(lambda r: st.tuples(st.just(r.method), targets([r.path])))
+    fuzz_kind(fuzzer, heads, st.tuples(st.sampled_from(WHO), st.sampled_from((None, b""))))
 
 
 def test_xml_bodies(fuzzer: Fuzzer) -> None:
-    fuzz_kind(fuzzer, requests_of(V2_PATHS, xml_bodies(), "text/xml"))
+    fuzz_kind(fuzzer, heads_of(V2_PATHS), payloads_of(xml_bodies(), "text/xml"))
 
 
 def test_json_bodies(fuzzer: Fuzzer) -> None:
-    fuzz_kind(fuzzer, requests_of(JSON_PATHS, json_bodies(), "application/json", ("POST", "PATCH")))
+    fuzz_kind(fuzzer, heads_of(JSON_PATHS, ("POST", "PATCH")), payloads_of(json_bodies(), "application/json"))
 
 
 def test_form_bodies(fuzzer: Fuzzer) -> None:
-    fuzz_kind(fuzzer, requests_of(FORM_PATHS, form_bodies(), "application/x-www-form-urlencoded"))
+    fuzz_kind(fuzzer, heads_of(FORM_PATHS), payloads_of(form_bodies(), "application/x-www-form-urlencoded"))
 
 
 def test_odd_headers(fuzzer: Fuzzer) -> None:
     bodies = st.one_of(st.none(), xml_bodies(), json_bodies(), form_bodies())
-    strategy = st.builds(
-        Request,
-        method=st.sampled_from(METHODS),
-        target=targets(PATHS),
-        headers=st.tuples(odd_headers(), content_type("text/plain")).map(lambda t: t[0] + t[1]),
-        body=bodies,
-    )
-    fuzz_kind(fuzzer, strategy)
+    headers = st.tuples(odd_headers(), content_type("text/plain")).map(lambda t: t[0] + t[1])
+    fuzz_kind(fuzzer, heads_of(PATHS, METHODS), st.tuples(headers, bodies))
 
 
 def test_the_server_is_healthy_and_printed_no_traceback(fuzzer: Fuzzer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -746,8 +747,9 @@ async def test_deeply_nested_json_is_400(api: Client, method: str, path: str) ->
     assert await resp.json() == {"error": "body must be a JSON object; this one is nested deeper than 32 levels"}
 
 
-async def test_an_advance_of_5000_digits_is_400_naming_advance(api: Client) -> None:
-    resp = await api.post("/_sandbox/api/clock", data=b'{"advance": ' + b"9" * 5000 + b"}")
+@pytest.mark.parametrize("digits", [400, 5000])
+async def test_an_advance_of_hundreds_of_digits_is_400_naming_advance(api: Client, digits: int) -> None:
+    resp = await api.post("/_sandbox/api/clock", data=b'{"advance": ' + b"9" * digits + b"}")
     assert resp.status == 400
     assert await resp.json() == {
         "error": 'expected {"advance": seconds} with 0 <= seconds <= 315360000 (the clock never goes back)'
@@ -897,3 +899,11 @@ async def test_reset_signs_with_the_public_key_again(api: Client) -> None:
     )
     await api.post("/_sandbox/api/reset")
     assert (await first_merchant(api))["response_signing"] == "public_key"
+
+
+async def test_bad_input_gets_one_log_line_naming_the_field(api: Client, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        resp = await api.patch("/_sandbox/api/users/alice", data=b'{"balance": ' + b"9" * 400 + b"}")
+    assert resp.status == 400
+    message = "control API refused bad input (400): balance must be an integer from 0 to 1000000000000000"
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [("sandbox.control", message)]
