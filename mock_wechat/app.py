@@ -108,9 +108,9 @@ def create_app(
     app[ACCOUNTS] = AccountService(config, app[STORE], app[CLOCK], app[IDS])
     app[ACCOUNTS].seed_users()
     app[PAY] = PayService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], notify_speed)
-    app[BRIDGE] = BridgeService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], app[PAY])
     # Keys are made on first use (never here: each test app would pay ~0.1 s a key); config is read, not owned.
     app[KEYRING] = MerchantKeyring(app[STORE], app[CLOCK], lambda: app[ACCOUNTS].config)
+    app[BRIDGE] = BridgeService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], app[PAY], app[KEYRING])
     for table in (cgi_bin.routes, sns.routes, oauth.routes, avatar.routes, bridge.routes):
         app.add_routes(table)
     pay_v2.add_routes(app)

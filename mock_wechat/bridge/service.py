@@ -17,8 +17,9 @@ from mock_wechat.config import WeChatConfig
 from mock_wechat.domains import allowed, parse_origin
 from mock_wechat.ids import Ids
 from mock_wechat.pay import v2_dialect
-from mock_wechat.pay.orders import Outcome, TradeState, TradeType
+from mock_wechat.pay.orders import Api, Order, Outcome, TradeState, TradeType
 from mock_wechat.pay.service import PayService
+from mock_wechat.pay.v3_keys import MerchantKeyring
 from mock_wechat.store import Store, Table
 
 KEEP = 86_400
@@ -36,10 +37,17 @@ class BridgeService:
     """What WeChat's client decides for the calls a page makes through WeixinJSBridge."""
 
     def __init__(
-        self, config: WeChatConfig, store: Store, clock: Clock, ids: Ids, accounts: AccountService, pay: PayService
+        self,
+        config: WeChatConfig,
+        store: Store,
+        clock: Clock,
+        ids: Ids,
+        accounts: AccountService,
+        pay: PayService,
+        keyring: MerchantKeyring,
     ) -> None:
         self.config, self.store, self.clock, self.ids = config, store, clock, ids
-        self.accounts, self.pay = accounts, pay
+        self.accounts, self.pay, self.keyring = accounts, pay, keyring
         self.pages = Table(store, Page, "bridge_page")
         self.sheets = Table(store, Sheet, "bridge_sheet")
 
@@ -115,8 +123,7 @@ class BridgeService:
                     "支付参数错误", diagnostics=[f"order {order.out_trade_no} is {order.trade_type}, not JSAPI"]
                 )
             merchant = self.pay.merchant(order.mch_id)
-            others = [a.appid for a in self.config.accounts if a.appid != args["appId"]]
-            notes += paysheet.check_pay_sign(args, v2_dialect.order_key(self.pay, order), order.answer_sign, others)
+            notes += self._check_pay_sign(order, args)
             paysheet.check_directory(href, merchant)
         except SheetRefused as refused:
             refused.diagnostics[:0] = notes
@@ -147,6 +154,15 @@ class BridgeService:
             "host": urlsplit(href).netloc,
         }
         return sheet, info, notes
+
+    def _check_pay_sign(self, order: Order, args: Mapping[str, Any]) -> list[str]:
+        """By the API the order was placed with: v2 MD5/HMAC-SHA256 with the API key, v3 RSA with the API cert."""
+        others = [a.appid for a in self.config.accounts if a.appid != args["appId"]]
+        if order.api == Api.V3:
+            keys = self.keyring.keys(order.mch_id)
+            v2_key = self.pay.merchant(order.mch_id).key
+            return paysheet.check_v3_pay_sign(args, keys, v2_key, order.answer_sign, others)
+        return paysheet.check_pay_sign(args, v2_dialect.order_key(self.pay, order), order.answer_sign, others)
 
     def confirm(self, sheet_id: str, pin: str, outcome: Outcome) -> dict[str, Any]:
         sheet = self._open(sheet_id)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from mock_wechat.bridge import paysheet
 from mock_wechat.bridge.paysheet import SheetRefused
 from mock_wechat.config import Merchant
 from mock_wechat.pay.orders import Order, TradeState
+from tests.conftest import v3_material
 
 APPID, OTHER_APPID = "wx2421b1c4370ec43b", "wx0000000000000002"
 KEY = "192006250b4c09247ec02edce69f6a2d"
@@ -340,3 +347,197 @@ def test_loopback_trust_allows_any_loopback_page() -> None:
     paysheet.check_directory("http://127.0.0.1:5555/anything/page.html", shop)
     paysheet.check_directory("http://localhost/x", shop)
     assert refusal(paysheet.check_directory, "https://other.example.com/pay/", shop)
+
+
+# -- paySign of an API v3 order (signType RSA) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A merchant certificate as the rules see it: its serial and public key."""
+
+    serial_no: str
+    merchant_public_key: RSAPublicKey
+
+
+V3_KEY = Path(__file__).parents[2] / "vectors" / "wechatpy_apiclient_key.pem"
+V3_VECTOR = {
+    "appId": "wx8888888888888888",
+    "timeStamp": "1414561699",
+    "nonceStr": "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+    "package": f"prepay_id={PREPAY_ID}",
+}
+V3_MESSAGE = f"wx8888888888888888\\n1414561699\\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\\nprepay_id={PREPAY_ID}\\n"
+"""The message of V3_VECTOR as a diagnostic shows it (each newline written as \\n)."""
+V3_SIGN = (  # PROTOCOL.md §6.3, wechatpy's test key
+    "tQVXPvvcR6GmHIPQ7D9SmAXMyx3My05sqa9DUMI2BU1tENpoXvfgTWALP71q3WdO3nJjXnUMqH3/4Lvo3/aTmnxRB5k7BJmRfjaMMgStWIB9/4O4"
+    "ev50t9kotFgrZCZ7Pgj8rTlnYl2kmhOA0pLflz6MYtoMBNcr2piCl0FBcyyE5Xq1GPIm7Nfg7b9pAt5iqlLgyiwj53h2jfWvIuQSnxpiHRVEqpuX+"
+    "EEHSxBSqpNwfrzis94QGMO8cKLIjKMuarNkHjBcpbaqOkEMig/SyHH4kRwKuVQlDQgVLH04fxoFpmEBknWCJo4UrnaGxuZGtcfbRQdbsVAstg41Lup1dg=="
+)
+SERIAL = "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C"
+V3_RULE = (
+    "this order was placed with API v3: its paySign is SHA256-RSA with the merchant's API private key "
+    "(apiclient_key.pem) over appId\\ntimeStamp\\nnonceStr\\npackage\\n, signType RSA"
+)
+INVALID = ("支付验证签名失败", "get_brand_wcpay_request:fail_invalid signature")
+
+
+def v3_key() -> RSAPrivateKey:
+    key = serialization.load_pem_private_key(V3_KEY.read_bytes(), password=None)
+    assert isinstance(key, RSAPrivateKey)
+    return key
+
+
+def certificate() -> Certificate:
+    return Certificate(SERIAL, v3_key().public_key())
+
+
+def rsa_sign(message: str, key: RSAPrivateKey | None = None) -> str:
+    """Computed here, not with mock_wechat.signing: SHA256withRSA, PKCS#1 v1.5, base64."""
+    raw = (key or v3_key()).sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(raw).decode()
+
+
+def v3_params(sign_type: str = "RSA", **changes: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {**V3_VECTOR, "signType": sign_type, "paySign": V3_SIGN}
+    args.update(changes)
+    return args
+
+
+def v3_refusal(args: dict[str, Any], answer_sign: str = "", others: tuple[str, ...] = ()) -> list[str]:
+    """The diagnostics of a refused v3 paySign, after checking the sheet's text and err_msg."""
+    refused = refusal(paysheet.check_v3_pay_sign, args, certificate(), KEY, answer_sign, list(others))
+    assert (refused.text, refused.err_msg) == INVALID
+    return refused.diagnostics
+
+
+def test_rsa_helper_matches_the_official_vector() -> None:
+    assert rsa_sign(V3_MESSAGE.replace("\\n", "\n")) == V3_SIGN
+
+
+def test_rsa_pay_sign_of_a_v3_order_passes() -> None:
+    assert paysheet.check_v3_pay_sign(v3_params(), certificate(), KEY, "", [OTHER_APPID]) == []
+
+
+def test_rsa_pay_sign_ignores_jweixins_verify_fields() -> None:
+    args = v3_params(verifyAppId=V3_VECTOR["appId"], verifySignType="sha1", verifySignature="x")
+    assert paysheet.check_v3_pay_sign(args, certificate(), KEY, "", []) == []
+
+
+def test_rsa_pay_sign_over_another_message_shows_the_message_and_the_certificate() -> None:
+    assert v3_refusal(v3_params(nonceStr="another-nonce")) == [
+        f"paySign {V3_SIGN[:24]!r}… does not verify as SHA256-RSA with the merchant API certificate (serial_no "
+        f"{SERIAL}) over {V3_MESSAGE.replace('5K8264ILTKCH16CQ2502SI8ZNMTM67VS', 'another-nonce')!r}: {V3_RULE}."
+    ]
+
+
+def test_rsa_pay_sign_of_another_key_has_no_false_explanation() -> None:
+    other_key = serialization.load_pem_private_key(v3_material().private_key.encode(), password=None)
+    assert isinstance(other_key, RSAPrivateKey)
+    args = v3_params(paySign=rsa_sign(V3_MESSAGE.replace("\\n", "\n"), other_key))
+    assert len(v3_refusal(args, answer_sign="A" * 344, others=(OTHER_APPID,))) == 1
+
+
+@pytest.mark.parametrize("sign_type", ["MD5", "HMAC-SHA256"])
+def test_v2_pay_sign_for_a_v3_order_is_named_as_such(sign_type: str) -> None:
+    args = params(sign_type)  # the v2 vector: a correct v2 paySign, over the v2 fields, with the API key
+    assert v3_refusal(args) == [
+        f"paySign cannot verify: signType {sign_type} for an order placed with API v3: {V3_RULE}. The message to "
+        f"sign: '{APPID}\\\\n1395712654\\\\ne61463f8efa94090b1f366cccfbbb444\\\\nprepay_id={PREPAY_ID}\\\\n'.",
+        f"paySign is a v2 {sign_type} paySign (the merchant's API key over appId, nonceStr, package, "
+        f"signType={sign_type} and timeStamp), the paySign of an order placed with /pay/unifiedorder: sign with "
+        "the API private key, signType RSA.",
+    ]
+
+
+def test_v2_pay_sign_labelled_rsa_for_a_v3_order_is_named_as_such() -> None:
+    args = {**params("MD5"), "signType": "RSA"}
+    diagnostics = v3_refusal(args)
+    assert diagnostics[0].startswith(f"paySign '{MD5_SIGN}' does not verify as SHA256-RSA")
+    assert diagnostics[1:] == [
+        "paySign is a v2 MD5 paySign (the merchant's API key over appId, nonceStr, package, signType=MD5 and "
+        "timeStamp), the paySign of an order placed with /pay/unifiedorder: sign with the API private key, "
+        "signType RSA."
+    ]
+
+
+@pytest.mark.parametrize(("digits", "shape"), [(32, "MD5"), (64, "HMAC-SHA256")])
+def test_hex_pay_sign_of_another_key_is_named_by_its_shape(digits: int, shape: str) -> None:
+    assert v3_refusal(v3_params(paySign="0F" * (digits // 2)))[1:] == [
+        f"paySign is {digits} hex digits, the shape of a v2 {shape} paySign (made with another key or over other "
+        "fields): a SHA256-RSA paySign is base64, 344 characters."
+    ]
+
+
+def test_rsa_pay_sign_sent_as_sha1_names_the_sign_type_to_pass() -> None:
+    """wx.chooseWXPay without signType: jweixin sends SHA1."""
+    assert v3_refusal(v3_params("SHA1", verifyAppId=V3_VECTOR["appId"])) == [
+        f"paySign cannot verify: signType 'SHA1' is not RSA: {V3_RULE}.",
+        "paySign is a valid RSA paySign, but the call sent signType 'SHA1': pass signType RSA "
+        "(wx.chooseWXPay({..., signType: 'RSA'})).",
+    ]
+
+
+def test_rsa_pay_sign_sent_as_md5_names_the_sign_type_to_pass() -> None:
+    assert v3_refusal(v3_params("MD5"))[1:] == [
+        "paySign is a valid RSA paySign, but the call sent signType 'MD5': pass signType RSA "
+        "(wx.chooseWXPay({..., signType: 'RSA'})).",
+    ]
+
+
+def test_the_orders_answer_signature_reused_as_pay_sign_is_explained() -> None:
+    answer_sign = rsa_sign("1414561699\nnonce\n{}\n")
+    assert v3_refusal(v3_params(paySign=answer_sign), answer_sign=answer_sign)[1:] == [
+        "paySign is the signature of the order's answer (its Wechatpay-Signature): paySign must be computed anew "
+        "with the merchant's API private key over appId\\ntimeStamp\\nnonceStr\\npackage\\n."
+    ]
+
+
+def test_rsa_pay_sign_without_the_last_newline_is_explained() -> None:
+    args = v3_params(paySign=rsa_sign(V3_MESSAGE.replace("\\n", "\n")[:-1]))
+    assert v3_refusal(args)[1:] == [
+        "It verifies over the message without its last \\n (each of the four lines ends with \\n)."
+    ]
+
+
+def test_rsa_pay_sign_over_the_bare_prepay_id_is_explained() -> None:
+    message = V3_MESSAGE.replace("\\n", "\n").replace("prepay_id=", "")
+    assert v3_refusal(v3_params(paySign=rsa_sign(message)))[1:] == [
+        "It verifies over the message with the prepay_id alone as its package line (package is 'prepay_id=…')."
+    ]
+
+
+def test_rsa_pay_sign_of_another_appid_in_a_jweixin_call_blames_wx_config() -> None:
+    message = V3_MESSAGE.replace("\\n", "\n").replace("wx8888888888888888", OTHER_APPID)
+    args = v3_params(paySign=rsa_sign(message), verifyAppId=V3_VECTOR["appId"])
+    assert v3_refusal(args, others=(OTHER_APPID,))[1:] == [
+        f"It was signed with appId {OTHER_APPID}, but the page's wx.config appId is wx8888888888888888: jweixin "
+        "sends the wx.config appId, so sign with that one."
+    ]
+
+
+def test_rsa_pay_sign_of_another_appid_in_a_raw_call_names_the_passed_appid() -> None:
+    message = V3_MESSAGE.replace("\\n", "\n").replace("wx8888888888888888", OTHER_APPID)
+    assert v3_refusal(v3_params(paySign=rsa_sign(message)), others=(OTHER_APPID,))[1:] == [
+        f"It was signed with appId {OTHER_APPID}, but the appId passed to getBrandWCPayRequest is "
+        "wx8888888888888888: sign with it."
+    ]
+
+
+def test_rsa_sign_type_for_a_v2_order_names_the_mix_up() -> None:
+    args = v3_params()  # a valid v3 paySign, for an order placed with /pay/unifiedorder
+    refused = refusal(paysheet.check_pay_sign, args, KEY, "", [OTHER_APPID])
+    assert (refused.text, refused.err_msg) == INVALID
+    assert refused.diagnostics == [
+        f"paySign {V3_SIGN[:24]!r}… cannot verify: signType RSA for an order placed with API v2: this order was placed "
+        "with API v2 (/pay/unifiedorder): its paySign is MD5 or HMAC-SHA256 with the merchant's API key over appId, "
+        "nonceStr, package, signType and timeStamp, signType the one it was made with; signType RSA is for orders "
+        "placed with API v3 (/v3/pay/transactions/jsapi). For signType MD5 the string to sign (key masked) is: "
+        "appId=wx8888888888888888&nonceStr=5K8264ILTKCH16CQ2502SI8ZNMTM67VS&package=prepay_id="
+        f"{PREPAY_ID}&signType=MD5&timeStamp=1414561699&key={KEY[:4]}…{KEY[-4:]} (32 chars)."
+    ]
+
+
+def test_sha1_note_names_the_sign_type_of_each_api() -> None:
+    (note,) = paysheet.check_fields(params(signType="SHA1", verifyAppId=APPID))
+    assert note.endswith("pass MD5 or HMAC-SHA256 (orders placed with API v2) or RSA (API v3)")
