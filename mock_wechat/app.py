@@ -29,14 +29,14 @@ from mock_wechat.keys import (
     Observer,
 )
 from mock_wechat.middleware import MAX_BODY, wechat_errors
-from mock_wechat.pay import v2_dialect
+from mock_wechat.pay import v2_dialect, v3_dialect
 from mock_wechat.pay.delivery import Deliverer, Render
 from mock_wechat.pay.notifications import Notification, Outgoing
 from mock_wechat.pay.orders import Api
 from mock_wechat.pay.service import PayService
 from mock_wechat.pay.v3_keys import MerchantKeyring
 from mock_wechat.store import SQLiteStore, Store
-from mock_wechat.surfaces import assets, avatar, bridge, cgi_bin, oauth, pay_v2, sns
+from mock_wechat.surfaces import assets, avatar, bridge, cgi_bin, oauth, pay_v2, pay_v3, sns
 
 PRUNE_EVERY = 60.0
 log = logging.getLogger("mock_wechat")
@@ -79,12 +79,13 @@ async def _deliver_notifications(app: web.Application) -> AsyncIterator[None]:
     await deliverer.close()
 
 
-def notification_renderer(pay: PayService) -> Render:
+def notification_renderer(pay: PayService, keyring: MerchantKeyring) -> Render:
     """Each notification is rendered at delivery by the dialect of the API its order was placed on."""
-    by_api = {Api.V2: v2_dialect.render_notification}
 
     def render(note: Notification) -> Outgoing:
-        return by_api[Api(note.api)](pay, note)
+        if note.api == Api.V3:
+            return v3_dialect.render_notification(pay, keyring, note)
+        return v2_dialect.render_notification(pay, note)
 
     return render
 
@@ -111,12 +112,12 @@ def create_app(
     # Keys are made on first use (never here: each test app would pay ~0.1 s a key); config is read, not owned.
     app[KEYRING] = MerchantKeyring(app[STORE], app[CLOCK], lambda: app[ACCOUNTS].config)
     app[BRIDGE] = BridgeService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], app[PAY], app[KEYRING])
-    for table in (cgi_bin.routes, sns.routes, oauth.routes, avatar.routes, bridge.routes):
+    for table in (cgi_bin.routes, sns.routes, oauth.routes, avatar.routes, bridge.routes, pay_v3.routes):
         app.add_routes(table)
     pay_v2.add_routes(app)
     assets.add_routes(app)
     app.on_response_prepare.append(bridge.add_cors)
-    app[DELIVERER] = Deliverer(app[PAY].book, config, render=notification_renderer(app[PAY]))
+    app[DELIVERER] = Deliverer(app[PAY].book, config, render=notification_renderer(app[PAY], app[KEYRING]))
     app.cleanup_ctx.append(_prune_expired)
     app.cleanup_ctx.append(_deliver_notifications)
     return app

@@ -11,6 +11,10 @@ class Clock(Protocol):
 
     def now(self) -> float: ...
 
+    def wall(self) -> float:
+        """The machine's own time, unshifted: what a client's signature timestamps (API v3) are compared with."""
+        ...
+
 
 class OffsetClock:
     """Wall-clock time shifted by an offset; `advance` moves the sandbox into the future."""
@@ -20,6 +24,9 @@ class OffsetClock:
 
     def now(self) -> float:
         return time.time() + self.offset
+
+    def wall(self) -> float:
+        return time.time()
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
@@ -32,6 +39,9 @@ class ManualClock:
         self.current = start
 
     def now(self) -> float:
+        return self.current
+
+    def wall(self) -> float:
         return self.current
 
     def advance(self, seconds: float) -> None:

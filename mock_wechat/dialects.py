@@ -1,18 +1,60 @@
-"""Render successes and errors once per wire dialect: api JSON, the authorize pages, and v2 XML."""
+"""Render successes and errors once per wire dialect: api JSON, the authorize pages, v2 XML and v3 JSON."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import jinja2
 from aiohttp import web
 
 from mock_wechat import errors
-from mock_wechat.keys import IDS, TEMPLATES, V2_FIELDS, V2_SIGNER
-from mock_wechat.pay import v2_xml
+from mock_wechat.keys import CLOCK, IDS, KEYRING, RID, TEMPLATES, V2_FIELDS, V2_SIGNER, V3_MERCHANT, current_config
+from mock_wechat.pay import v2_xml, v3_dialect
 from mock_wechat.pay.v2_dialect import Signer
 from mock_wechat.trust import Refused
+
+
+class Wire(StrEnum):
+    """The wire dialects: each route speaks one, and its errors are rendered in it."""
+
+    API = "api"
+    PAGE = "page"
+    V2 = "v2"
+    V3 = "v3"
+
+
+WIRE_ATTR = "__wechat_wire__"
+H = TypeVar("H", bound=Callable[..., Any])
+
+
+def speaks(wire: Wire) -> Callable[[H], H]:
+    """Declare the dialect of a route's handler (the route picks it once; errors are rendered in it)."""
+
+    def mark(handler: H) -> H:
+        setattr(handler, WIRE_ATTR, wire)
+        return handler
+
+    return mark
+
+
+def wire_of_path(path: str) -> Wire:
+    """The dialect of a request no route claimed (an unknown path, a wrong method, a refusal): by WeChat's host."""
+    if path.startswith(("/connect/", "/_sandbox/oauth/")):
+        return Wire.PAGE
+    if path.startswith(("/pay/", "/secapi/", "/sandboxnew/", "/xdc/")):
+        return Wire.V2
+    if path.startswith("/v3/"):
+        return Wire.V3
+    return Wire.API
+
+
+def wire_of(request: web.Request) -> Wire:
+    """The dialect the matched route declared, else the one of its path."""
+    declared = getattr(request.match_info.handler, WIRE_ATTR, None)
+    return declared if isinstance(declared, Wire) else wire_of_path(request.path)
 
 
 def json_body(body: dict[str, Any], status: int = 200) -> web.Response:
@@ -44,8 +86,8 @@ def render_page_error(templates: jinja2.Environment, error: errors.WeChatError, 
 
 
 def is_v2_path(path: str) -> bool:
-    """Paths of WeChat Pay API v2 (api.mch.weixin.qq.com), answered in `<xml>`."""
-    return path.startswith(("/pay/", "/secapi/", "/sandboxnew/", "/xdc/"))
+    """Paths of WeChat Pay API v2 (api.mch.weixin.qq.com), answered in `<xml>` (for what no route claimed)."""
+    return wire_of_path(path) is Wire.V2
 
 
 def v2_response(text: str, status: int = 200) -> web.Response:
@@ -81,32 +123,49 @@ def render_v2_error(
     return v2_response(signed_v2(answer, signer), error.status)
 
 
-def is_page_path(path: str) -> bool:
-    """Paths answered with HTML pages (open.weixin.qq.com authorize and its sandbox helpers)."""
-    return path.startswith(("/connect/", "/_sandbox/oauth/"))
-
-
 def render_refusal(request: web.Request, error: Refused, rid: str) -> web.Response:
     """The guard's 403: the sandbox's own endpoints say why; WeChat's paths answer their generic failure."""
-    path = request.path
-    if is_page_path(path):
+    wire = wire_of(request)
+    if wire is Wire.PAGE:
         page = render_page_error(request.app[TEMPLATES], errors.LinkUnavailable(error.diagnostic), rid)
         page.set_status(Refused.status)
         return page
-    if path.startswith("/_sandbox/"):
+    if request.path.startswith("/_sandbox/"):
         return web.json_response({"error": error.diagnostic}, status=Refused.status)
-    if is_v2_path(path):
+    if wire is Wire.V2:
         return v2_response(v2_xml.render({"return_code": "FAIL", "return_msg": error.diagnostic}), Refused.status)
+    if wire is Wire.V3:
+        return render_v3_error(request, errors.V3InvalidRequest(error.diagnostic, message=error.diagnostic))
     return render_api_error(errors.Forbidden(error.diagnostic), rid)
 
 
+def v3_response(request: web.Request, mch_id: str | None, status: int, body: dict[str, Any] | None) -> web.Response:
+    """A v3 answer: compact JSON (nothing for a 204), signed for `mch_id` as the merchant's answers are."""
+    text = "" if body is None else v3_dialect.dumps(body)
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if mch_id is not None and current_config(request.app).merchant(mch_id) is not None:
+        signer = request.app[KEYRING].response_signer(mch_id)
+        wall = request.app[CLOCK].wall()
+        headers.update(v3_dialect.signed_headers(signer, request.app[IDS], wall, text, request[RID]))
+    return web.Response(body=text.encode(), status=status, headers=headers)
+
+
+def render_v3_error(request: web.Request, error: errors.WeChatError) -> web.Response:
+    """`{"code","message"[,"detail"]}` with the HTTP status, signed for the merchant the request named."""
+    v3 = v3_dialect.as_v3(error)
+    mch_id = request.get(V3_MERCHANT) or v3_dialect.named_merchant(request.headers.get("Authorization", ""))
+    return v3_response(request, mch_id, v3.status, v3_dialect.error_body(v3))
+
+
 def render_error(request: web.Request, error: errors.WeChatError, rid: str) -> web.Response:
-    path = request.path
+    wire = wire_of(request)
     if isinstance(error, Refused):
         return render_refusal(request, error, rid)
-    if is_page_path(path):
+    if wire is Wire.PAGE:
         return render_page_error(request.app[TEMPLATES], error, rid)
-    if is_v2_path(path) and not isinstance(error, errors.UnknownPath):
+    if wire is Wire.V3:
+        return render_v3_error(request, error)
+    if wire is Wire.V2 and not isinstance(error, errors.UnknownPath):
         nonce = request.app[IDS].nonce()
         return render_v2_error(error, request.get(V2_SIGNER), request.get(V2_FIELDS, {}), nonce)
     if isinstance(error, errors.ApiError):

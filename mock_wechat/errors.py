@@ -357,3 +357,97 @@ class BillUnavailable(PayV2Error):
     def __init__(self, diagnostic: str = "", *, return_msg: str, error_code: str = "") -> None:
         super().__init__(diagnostic, err_code_des=return_msg)
         self.error_code = error_code
+
+
+# -- WeChat Pay API v3 (JSON): HTTP status + {"code", "message", "detail"}, PROTOCOL.md §7.9 -----------------
+
+
+class PayV3Error(WeChatError):
+    """A v3 error: the HTTP status and `{"code","message"}` (with `detail` when WeChat gives one), signed."""
+
+    status: ClassVar[int]
+    code: ClassVar[str]
+    message: ClassVar[str]
+
+    def __init__(
+        self, diagnostic: str = "", *, message: str | None = None, detail: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(diagnostic)
+        self.text = message or self.message
+        self.detail = detail
+
+    @property
+    def wire_code(self) -> int | str:
+        return self.code
+
+
+class V3SignError(PayV3Error):
+    status, code, message = 401, "SIGN_ERROR", "错误的签名，验签失败"
+
+
+class V3ParamError(PayV3Error):
+    status, code, message = 400, "PARAM_ERROR", "参数错误"
+
+
+class V3InvalidRequest(PayV3Error):
+    status, code, message = 400, "INVALID_REQUEST", "无效请求"
+
+
+class V3AppidMchidNotMatch(PayV3Error):
+    status, code, message = 400, "APPID_MCHID_NOT_MATCH", "AppID和mch_id不匹配"
+
+
+class V3MchNotExists(PayV3Error):
+    status, code, message = 400, "MCH_NOT_EXISTS", "商户号不存在"
+
+
+class V3OrderClosed(PayV3Error):
+    status, code, message = 400, "ORDER_CLOSED", "订单已关闭"
+
+
+class V3OrderPaid(PayV3Error):
+    status, code, message = 400, "ORDERPAID", "订单已支付"
+
+
+class V3OutTradeNoUsed(PayV3Error):
+    status, code, message = 403, "OUT_TRADE_NO_USED", "商户订单号重复"
+
+
+class V3NotEnough(PayV3Error):
+    status, code, message = 403, "NOT_ENOUGH", "余额不足"
+
+
+class V3OrderNotExist(PayV3Error):
+    status, code, message = 404, "ORDER_NOT_EXIST", "订单不存在"
+
+
+class V3ResourceNotExists(PayV3Error):
+    status, code, message = 404, "RESOURCE_NOT_EXISTS", "资源不存在"
+
+
+class V3NotFound(PayV3Error):
+    """No v3 endpoint at this path (or not with this method): what api.mch.weixin.qq.com answers."""
+
+    status, code, message = 404, "NOT_FOUND", "Not Found"
+
+
+class V3FrequencyLimited(PayV3Error):
+    status, code, message = 429, "FREQUENCY_LIMITED", "频率超限"
+
+
+class V3SystemError(PayV3Error):
+    status, code, message = 500, "SYSTEM_ERROR", "系统异常，请稍后重试"
+
+
+class V3StatementCreating(PayV3Error):
+    status, code, message = 400, "STATEMENT_CREATING", "账单生成中"
+
+
+class V3NoStatementExist(PayV3Error):
+    status, code, message = 400, "NO_STATEMENT_EXIST", "账单文件不存在"
+
+
+class V3MethodNotAllowed(PayV3Error):
+    """A v3 path asked with another method than its own."""
+
+    status, code, message = 405, "INVALID_REQUEST", "HTTP 请求不符合微信支付 APIv3 接口规则"

@@ -138,9 +138,9 @@ def _readable_expect(handler: Callable[[BaseRequest], Awaitable[web.StreamRespon
     async def handle(request: BaseRequest) -> web.StreamResponse:
         expect = request.headers.get("Expect")
         if expect is not None and not expect.isascii():
-            headers = CIMultiDict(request.headers)
-            headers["Expect"] = expect.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-            request = request.clone(headers=headers)
+            # clone() re-encodes every header as UTF-8: each undecodable one must be escaped, not just Expect.
+            escaped = ((k, v.encode("utf-8", "backslashreplace").decode("utf-8")) for k, v in request.headers.items())
+            request = request.clone(headers=CIMultiDict(escaped))
         return await handler(request)
 
     return handle

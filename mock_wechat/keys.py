@@ -56,6 +56,8 @@ OBSERVERS = web.AppKey("observers", list[Observer])
 RID = web.RequestKey("rid", str)
 V2_FIELDS = web.RequestKey("v2_fields", dict[str, str])
 V2_SIGNER = web.RequestKey("v2_signer", Signer)
+V3_MERCHANT = web.RequestKey("v3_merchant", str)
+"""The mch_id whose signature an API v3 request carried: its answers, errors included, are signed for it."""
 NOTES = web.RequestKey("notes", list[str])
 
 

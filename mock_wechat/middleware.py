@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from mock_wechat import errors, trust
-from mock_wechat.dialects import is_v2_path, render_error
+from mock_wechat.dialects import Wire, render_error, wire_of
 from mock_wechat.keys import CLOCK, IDS, NOTES, OBSERVERS, RID, V2_FIELDS, Exchange, current_config
 
 log = logging.getLogger("mock_wechat")
@@ -47,13 +47,13 @@ def _translate(request: web.Request, exc: web.HTTPException) -> errors.WeChatErr
     if isinstance(exc, web.HTTPMethodNotAllowed):
         allowed = ", ".join(sorted(exc.allowed_methods))
         why = f"{request.method} {request.path}: this endpoint accepts {allowed}"
-        if is_v2_path(request.path):
+        if wire_of(request) is Wire.V2:
             return errors.RequirePostMethodV2(why)
         if "POST" in exc.allowed_methods:
             return errors.RequirePostMethod(why)
         return errors.RequireGetMethod(why)
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
-        if is_v2_path(request.path):
+        if wire_of(request) is Wire.V2:
             return errors.BodyTooLarge(f"the request body is over {MAX_BODY} bytes (1 MiB)")
         return errors.ContentSizeOutOfLimit(f"the request body is over {MAX_BODY} bytes (1 MiB)")
     return errors.SystemError_(f"{exc.status} {exc.reason}")
@@ -90,11 +90,11 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         # A body the parser gave up on mid-way (a bad chunk) or a client gone: the client's fault, one line.
         why = "the request body could not be read: " + " ".join(str(exc).split())
         log.warning("refused a malformed body on %s %s, rid %s: %s", request.method, request.path, rid, why)
-        error = errors.MalformedRequestV2(why) if is_v2_path(request.path) else errors.MalformedRequest(why)
+        error = errors.MalformedRequestV2(why) if wire_of(request) is Wire.V2 else errors.MalformedRequest(why)
     except Exception as exc:
         log.exception("unexpected error, rid %s", rid)
         why = f"unexpected {type(exc).__name__}: {exc} (logged with rid {rid})"
-        error = errors.PaySystemBusy(why) if is_v2_path(request.path) else errors.SystemError_(why)
+        error = errors.PaySystemBusy(why) if wire_of(request) is Wire.V2 else errors.SystemError_(why)
     if error is not None:
         error.diagnostic = trust.printable(error.diagnostic)  # a header's undecodable bytes must not break a page
         response = render_error(request, error, rid)

@@ -50,26 +50,28 @@ def _refund_row(o: Order, r: Refund) -> list[str]:
 
 
 def downloadbill(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> str:
+    """v2's `/pay/downloadbill`: `bill_date` as yyyyMMdd."""
     require(fields, "bill_date")
     pay.check_appid(signer.merchant, fields.get("appid", ""))
-    bill_type = fields.get("bill_type") or "ALL"
+    return trade_bill(pay, signer.merchant.mch_id, fields["bill_date"], fields.get("bill_type") or "ALL")
+
+
+def trade_bill(pay: PayService, mch_id: str, bill_date: str, bill_type: str) -> str:
+    """One merchant's bill of one Beijing day (`yyyyMMdd`), or BillUnavailable saying why not (yet)."""
     if bill_type not in BILL_TYPES:
         raise errors.BillUnavailable(
             f"bill_type {bill_type!r} is not one of {BILL_TYPES}", return_msg="invalid bill_type"
         )
-    start = times.parse_compact(fields["bill_date"] + "000000")
+    start = times.parse_compact(bill_date + "000000")
     if start is None:
-        raise errors.BillUnavailable(
-            f"bill_date {fields['bill_date']!r} is not yyyyMMdd", return_msg="invalid bill_date"
-        )
+        raise errors.BillUnavailable(f"bill_date {bill_date!r} is not yyyyMMdd", return_msg="invalid bill_date")
     if pay.clock.now() < start + 86_400 + READY_AFTER:
         raise errors.BillUnavailable(
-            f"the bill of {fields['bill_date']} is ready at 10:00 the next day, Beijing time "
+            f"the bill of {bill_date} is ready at 10:00 the next day, Beijing time "
             "(advance the sandbox clock with POST /_sandbox/api/clock)",
             return_msg="Bill Creating",
         )
     end = start + 86_400
-    mch_id = signer.merchant.mch_id
     rows: list[list[str]] = []
     paid_total = refund_total = fee_total = order_total = 0
     if bill_type in ("ALL", "SUCCESS"):
@@ -88,7 +90,7 @@ def downloadbill(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> 
                 fee_total -= round(r.refund_fee * FEE_RATE)
     if not rows:
         raise errors.BillUnavailable(
-            f"merchant {mch_id} has no {bill_type} trades on {fields['bill_date']}",
+            f"merchant {mch_id} has no {bill_type} trades on {bill_date}",
             return_msg="No Bill Exist",
             error_code="20002",
         )

@@ -115,7 +115,12 @@ def test_a_bad_chunk_after_the_body_began_gets_400_and_no_traceback(served: Serv
 
 @pytest.mark.parametrize(
     ("header", "status"),
-    [(b"Origin: http://\xe9vil.test", 403), (b"Expect: 1\xe9", 417), (b"Host: \xe9vil.test", 403)],
+    [
+        (b"Origin: http://\xe9vil.test", 403),
+        (b"Expect: 1\xe9", 417),
+        (b"Expect: \xff\r\nX-A: \xff", 417),
+        (b"Host: \xe9vil.test", 403),
+    ],
 )
 def test_a_header_that_is_not_utf8_gets_an_answer_and_no_traceback(served: Server, header: bytes, status: int) -> None:
     """Undecodable header bytes reach the sandbox as surrogates: every answer that quotes them must still render."""

@@ -28,6 +28,7 @@ from mock_wechat.pay.notifications import Kind, Notification, Status, Tamper
 from mock_wechat.pay.orders import Order, Outcome
 from mock_wechat.pay.service import PayService
 from mock_wechat.pay.v2_dialect import Signer
+from mock_wechat.pay.v3_keys import MerchantKeyring
 from mock_wechat.store import SQLiteStore
 from sandbox import defaults
 from tests.conftest import make_config
@@ -148,7 +149,8 @@ async def make_env() -> AsyncIterator[EnvFactory]:
         accounts = AccountService(cfg, store, clock, ids)
         accounts.seed_users()
         pay = PayService(cfg, store, clock, ids, accounts, notify_speed=speed)
-        env = Env(cfg, clock, pay, Deliverer(pay.book, cfg, render=notification_renderer(pay), **deliverer))
+        render = notification_renderer(pay, MerchantKeyring(store, clock, lambda: cfg))
+        env = Env(cfg, clock, pay, Deliverer(pay.book, cfg, render=render, **deliverer))
         made.append(env)
         return env
 
