@@ -495,7 +495,7 @@ async def test_a_v3_refund_notifies_refund_success(
     url, got = listener
     await place(client, now)
     pay(client)
-    body = {"out_trade_no": "T20240101000001", "out_refund_no": "R1", "notify_url": url}
+    body: dict[str, Any] = {"out_trade_no": "T20240101000001", "out_refund_no": "R1", "notify_url": url}
     body["amount"] = {"refund": 100, "total": 100, "currency": "CNY"}
     assert (await call(client, "POST", "/v3/refund/domestic/refunds", body, now))[0] == 200
     await client.app[DELIVERER].deliver_due()
