@@ -69,6 +69,7 @@ def notification_json(note: Notification) -> dict[str, Any]:
         "created_at": note.created_at,
         "body": note.body,
         "note": note.note,
+        "api": note.api,
     }
 
 
@@ -144,7 +145,7 @@ async def resend(request: web.Request) -> web.Response:
     try:
         forged = None if tamper is None else Tamper(tamper)
     except ValueError:
-        return api_error(400, 'tamper must be "sign" or "amount"')
+        return api_error(400, 'tamper must be "sign", "amount" or "ciphertext" (API v3 notifications)')
     if request.app[PAY].book.get(request.match_info["id"]) is None:
         return api_error(404, f"no notification {request.match_info['id']!r}")
     try:

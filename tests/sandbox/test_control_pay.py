@@ -573,8 +573,8 @@ async def test_resend_tamper_amount_changes_the_amount_not_the_sign(api: Client,
     ("body", "message"),
     [
         ({"duplicate": "yes"}, "duplicate must be true or false"),
-        ({"tamper": "everything"}, 'tamper must be "sign" or "amount"'),
-        ({"tamper": 1}, 'tamper must be "sign" or "amount"'),
+        ({"tamper": "everything"}, 'tamper must be "sign", "amount" or "ciphertext" (API v3 notifications)'),
+        ({"tamper": 1}, 'tamper must be "sign", "amount" or "ciphertext" (API v3 notifications)'),
         ([], "body must be a JSON object"),
     ],
 )
@@ -617,6 +617,21 @@ async def test_tampering_with_the_amount_of_a_refund_notification_is_400(api: Cl
         "diagnostic": "only payment notifications carry an amount to tamper with",
     }
     assert len(await notes(api)) == 2
+
+
+async def test_a_v2_notification_is_listed_as_api_v2(api: Client, listener: Listener) -> None:
+    original = await paid_and_notified(api, listener)
+    assert original["api"] == "v2"
+
+
+async def test_ciphertext_tampering_of_a_v2_notification_is_refused(api: Client, listener: Listener) -> None:
+    original = await paid_and_notified(api, listener)
+    body = await resend(api, original["id"], {"tamper": "ciphertext"}, status=400)
+    assert body == {
+        "error": "参数错误",
+        "err_code": "PARAM_ERROR",
+        "diagnostic": "only API v3 notifications carry a ciphertext to tamper with",
+    }
 
 
 # -- the config lists the merchant and the wallets ------------------------------------------------
