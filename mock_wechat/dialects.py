@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from mock_wechat import errors
-from mock_wechat.keys import CLOCK, IDS, KEYRING, RID, TEMPLATES, V2_FIELDS, V2_SIGNER, V3_MERCHANT, current_config
+from mock_wechat.keys import BODY_FIELDS, CLOCK, IDS, KEYRING, RID, TEMPLATES, V2_SIGNER, V3_MERCHANT, current_config
 from mock_wechat.pay import v2_xml, v3_dialect
 from mock_wechat.pay.v2_dialect import Signer
 from mock_wechat.trust import Refused
@@ -167,7 +167,7 @@ def render_error(request: web.Request, error: errors.WeChatError, rid: str) -> w
         return render_v3_error(request, error)
     if wire is Wire.V2 and not isinstance(error, errors.UnknownPath):
         nonce = request.app[IDS].nonce()
-        return render_v2_error(error, request.get(V2_SIGNER), request.get(V2_FIELDS, {}), nonce)
+        return render_v2_error(error, request.get(V2_SIGNER), request.get(BODY_FIELDS, {}), nonce)
     if isinstance(error, errors.ApiError):
         return render_api_error(error, rid)
     return render_api_error(errors.SystemError_(error.diagnostic), rid)

@@ -341,6 +341,10 @@ class InvalidTransactionid(PayV2Error):
     err_code, err_code_des = "INVALID_TRANSACTIONID", "无效transaction_id"
 
 
+class FrequencyLimited(PayV2Error):
+    err_code, err_code_des = "FREQUENCY_LIMITED", "频率超限"
+
+
 class PaySystemError(PayV2Error):
     err_code, err_code_des = "SYSTEMERROR", "系统错误"
 

@@ -36,7 +36,7 @@ class Exchange:
     notes: list[str] = field(default_factory=list)
     duration_ms: float = 0.0
     fields: dict[str, str] = field(default_factory=dict)
-    """The fields of an XML (v2) body, as parsed."""
+    """The fields of the request body, as parsed (v2 XML; v3 JSON flattened, `amount.total`)."""
 
 
 Observer = Callable[[Exchange], None]
@@ -54,7 +54,8 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 OBSERVERS = web.AppKey("observers", list[Observer])
 
 RID = web.RequestKey("rid", str)
-V2_FIELDS = web.RequestKey("v2_fields", dict[str, str])
+BODY_FIELDS = web.RequestKey("body_fields", dict[str, str])
+"""The request body's fields as the journal records them: v2's XML fields, v3's JSON flattened (`amount.total`)."""
 V2_SIGNER = web.RequestKey("v2_signer", Signer)
 V3_MERCHANT = web.RequestKey("v3_merchant", str)
 """The mch_id whose signature an API v3 request carried: its answers, errors included, are signed for it."""

@@ -6,6 +6,7 @@
 | any path         | 9911      | unifiedorder answers SYSTEMERROR (test the merchant's retry)           |
 | any path         | 9921      | paying ends in NOTENOUGH whatever the balance (order stays NOTPAY)     |
 | any path         | 9931      | paying ends in PAYERROR                                                 |
+| any path         | 9941      | placing the order answers FREQUENCY_LIMITED (v3: HTTP 429)             |
 | any path         | other     | the order waits for its payer (pay sheet or the control API's pay)     |
 
 A user whose balance is below the amount also gets NOTENOUGH, as in WeChat.
@@ -22,6 +23,7 @@ class Effect(StrEnum):
     UNIFIEDORDER_SYSTEMERROR = "unifiedorder_systemerror"
     PAY_NOTENOUGH = "pay_notenough"
     PAY_FAIL = "pay_fail"
+    FREQUENCY_LIMITED = "frequency_limited"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ RULES = (
     Rule(9911, Effect.UNIFIEDORDER_SYSTEMERROR, False, "unifiedorder answers SYSTEMERROR"),
     Rule(9921, Effect.PAY_NOTENOUGH, False, "paying ends in NOTENOUGH whatever the balance"),
     Rule(9931, Effect.PAY_FAIL, False, "paying ends in PAYERROR"),
+    Rule(9941, Effect.FREQUENCY_LIMITED, False, "placing the order answers FREQUENCY_LIMITED (v3: HTTP 429)"),
 )
 
 

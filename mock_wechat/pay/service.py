@@ -110,8 +110,11 @@ class PayService:
                 )
         self.check_notify_url(req.merchant, req.notify_url)
         now = self.clock.now()
-        if rules.effect(req.total, req.sandbox) == rules.Effect.UNIFIEDORDER_SYSTEMERROR:
+        effect = rules.effect(req.total, req.sandbox)
+        if effect == rules.Effect.UNIFIEDORDER_SYSTEMERROR:
             raise errors.PaySystemError(f"total_fee {req.total} is the sandbox amount that forces SYSTEMERROR")
+        if effect == rules.Effect.FREQUENCY_LIMITED:
+            raise errors.FrequencyLimited(f"total_fee {req.total} is the sandbox amount that forces FREQUENCY_LIMITED")
         with self.store.transaction():
             existing = self.order(mch_id, req.out_trade_no)
             if existing is not None:

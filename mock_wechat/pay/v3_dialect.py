@@ -171,6 +171,26 @@ def _body_variants(body: str) -> list[tuple[str, str]]:
     ]
 
 
+def flat_fields(body: str) -> dict[str, str]:
+    """A JSON body's leaves as `dotted.name: text`, for the journal (nothing when it is not a JSON object)."""
+    try:
+        data = json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        return {}
+    found: dict[str, str] = {}
+
+    def walk(value: Any, name: str, depth: int) -> None:
+        if isinstance(value, dict) and depth < 8:
+            for key, inner in value.items():
+                walk(inner, f"{name}.{key}" if name else str(key), depth + 1)
+        elif name and len(found) < 100:
+            found[name] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)[:200]
+
+    if isinstance(data, dict):
+        walk(data, "", 0)
+    return found
+
+
 # -- answers -----------------------------------------------------------------------------------------------
 
 
@@ -207,6 +227,7 @@ V2_TO_V3: dict[type[errors.WeChatError], type[errors.PayV3Error]] = {
     errors.RefundNotExist: errors.V3ResourceNotExists,
     errors.TradeStateError: errors.V3InvalidRequest,
     errors.PaySystemError: errors.V3SystemError,
+    errors.FrequencyLimited: errors.V3FrequencyLimited,
     errors.ContentSizeOutOfLimit: errors.V3InvalidRequest,
     errors.MalformedRequest: errors.V3InvalidRequest,
     errors.EmptyPostData: errors.V3ParamError,

@@ -377,11 +377,16 @@ class MerchantKeyring:
             return cached[1]
         material = overlay(merchant.v3_keys, self._stored(mch_id))
         if not complete(material):
-            made = generate_missing(material, mch_id, self._clock.now())
+            made = generate_missing(material, mch_id, self._valid_from())
             material = overlay(merchant.v3_keys, self._save(mch_id, made))
         keys = MerchantKeys.load(mch_id, material)
         self._loaded[mch_id] = (merchant.v3_keys, keys)
         return keys
+
+    def _valid_from(self) -> float:
+        """Certificates start at the earlier of the sandbox's time and the machine's: clients check them against
+        the machine's clock (wechatpayv3 drops a certificate not yet valid), the sandbox against its own."""
+        return min(self._clock.now(), self._clock.wall())
 
     def response_signer(self, mch_id: str) -> ResponseSigner:
         """What signs this merchant's answers now: its `response_signing` setting picks the key."""
@@ -392,7 +397,7 @@ class MerchantKeyring:
         for merchant in self._config().merchants:
             material = overlay(merchant.v3_keys, self._stored(merchant.mch_id))
             if not complete(material):
-                made = await asyncio.to_thread(generate_missing, material, merchant.mch_id, self._clock.now())
+                made = await asyncio.to_thread(generate_missing, material, merchant.mch_id, self._valid_from())
                 self._save(merchant.mch_id, made)
 
     def saved(self) -> list[StoredKeys]:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 
 from mock_wechat.dialects import v2_response
-from mock_wechat.keys import IDS, PAY, V2_FIELDS, V2_SIGNER
+from mock_wechat.keys import BODY_FIELDS, IDS, PAY, V2_SIGNER
 from mock_wechat.pay import bills, v2_dialect, v2_xml
 from mock_wechat.pay.orders import STATE_DESC, Order, TradeState, TradeType
 from mock_wechat.pay.refunds import Refund
@@ -144,7 +144,7 @@ SANDBOX_ALIASES = {"/pay/refund": refund}
 
 async def read_fields(request: web.Request) -> dict[str, str]:
     fields = v2_xml.parse(await request.read())
-    request[V2_FIELDS] = fields
+    request[BODY_FIELDS] = fields
     return fields
 
 

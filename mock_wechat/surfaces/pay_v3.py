@@ -13,7 +13,7 @@ from aiohttp import web
 from mock_wechat import errors
 from mock_wechat.config import Merchant
 from mock_wechat.dialects import Wire, speaks, v3_response
-from mock_wechat.keys import CLOCK, IDS, KEYRING, NOTES, PAY, RID, V3_MERCHANT
+from mock_wechat.keys import BODY_FIELDS, CLOCK, IDS, KEYRING, NOTES, PAY, RID, V3_MERCHANT
 from mock_wechat.pay import bills, v3_dialect
 from mock_wechat.pay.orders import TradeType
 
@@ -34,6 +34,7 @@ async def authenticated(request: web.Request) -> tuple[Merchant, str]:
         body = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise errors.V3ParamError("the body is not UTF-8", message="请求体不是有效的UTF-8") from None
+    request[BODY_FIELDS] = v3_dialect.flat_fields(body)
     app = request.app
     merchant = v3_dialect.authenticate(
         app[PAY],

@@ -537,6 +537,11 @@ async def test_total_fee_9911_is_systemerror(client: Client) -> None:
     assert_business_fail(text, "SYSTEMERROR", "系统错误")
 
 
+async def test_total_fee_9941_is_frequency_limited(client: Client) -> None:
+    text = await call(client, "/pay/unifiedorder", order_fields(total_fee=9941))
+    assert_business_fail(text, "FREQUENCY_LIMITED", "频率超限")
+
+
 async def test_total_fee_9911_creates_no_order(client: Client) -> None:
     await call(client, "/pay/unifiedorder", order_fields(total_fee=9911))
     assert pay_service(client).orders.query(MCH_ID) == []

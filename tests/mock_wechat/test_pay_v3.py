@@ -157,6 +157,22 @@ async def test_the_forced_systemerror_amount_is_500_system_error(client: Client,
     assert_signed(headers, text, now)
 
 
+async def test_the_forced_frequency_limited_amount_is_429(client: Client, now: int) -> None:
+    status, _, text = await call(client, "POST", JSAPI, order_body(amount={"total": 9941}), now)
+    assert status == 429
+    assert json.loads(text) == {"code": "FREQUENCY_LIMITED", "message": "频率超限"}
+
+
+async def test_the_journal_records_the_json_fields_flattened(client: Client, now: int, seen: list[Exchange]) -> None:
+    await place(client, now)
+    fields = seen[-1].fields
+    assert (fields["out_trade_no"], fields["amount.total"], fields["amount.currency"]) == (
+        "T20240101000001",
+        "100",
+        "CNY",
+    )
+
+
 # -- query, close ----------------------------------------------------------------------------------------------
 
 

@@ -543,13 +543,6 @@ def test_an_unknown_platform_serial_makes_wechatpayv3_download_the_certificate(
     assert saved.read_text() == merchant["platform_certificate"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="sandbox bug (reported): API v3 keys made while the sandbox clock is ahead are dated from the sandbox "
-    "clock (v3_keys._certificate), so wechatpayv3 drops the platform certificate as not yet valid and, in "
-    "certificate mode, goes to https://api.mch.weixin.qq.com/v3/certificates instead",
-)
 def test_a_platform_certificate_made_after_the_clock_moved_ahead_is_valid_at_the_real_time() -> None:
     """wechatpayv3 keeps a certificate only while `not_valid_before_utc <= now <= not_valid_after_utc` on the
     machine's clock (core._init_certificates, _update_certificates); the sandbox makes keys on first use."""

@@ -33,6 +33,11 @@ def test_9931_forces_payerror_everywhere(sandbox: bool) -> None:
     assert rules.effect(9931, sandbox) == Effect.PAY_FAIL
 
 
+@pytest.mark.parametrize("sandbox", [True, False])
+def test_9941_forces_frequency_limited_everywhere(sandbox: bool) -> None:
+    assert rules.effect(9941, sandbox) == Effect.FREQUENCY_LIMITED
+
+
 @pytest.mark.parametrize("total_fee", [1, 100, 102, 550, 9910, 9912])
 @pytest.mark.parametrize("sandbox", [True, False])
 def test_other_amounts_have_no_effect(total_fee: int, sandbox: bool) -> None:
