@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from typing import Any
@@ -12,12 +13,16 @@ from aiohttp.test_utils import TestClient
 
 import mock_wechat
 from mock_wechat import signing
+from mock_wechat.bridge import paysheet
 from mock_wechat.clock import ManualClock
 from mock_wechat.config import Account
 from mock_wechat.ids import Ids
+from mock_wechat.keys import KEYRING, PAY
+from mock_wechat.masking import mask
 from sandbox import defaults
-from tests.conftest import ClientFactory, make_config
-from tests.pay_helpers import APPID, MCH_KEY, assert_success, order_fields, post
+from tests.conftest import OTHER_APPID, ClientFactory, make_config
+from tests.pay_helpers import APPID, MCH_ID, MCH_KEY, assert_success, order_fields, post
+from tests.pay_v3_helpers import call, order_body
 
 Client = TestClient[web.Request, web.Application]
 
@@ -345,3 +350,92 @@ async def test_an_unknown_bridge_function_is_not_ok(client: Client) -> None:
     body = await resp.json()
     assert body["result"] == {"err_msg": "system:function_not_exist"}
     assert "did you mean 'getBrandWCPayRequest'" in body["diagnostics"][0]
+
+
+# -- API v3 orders (signType RSA) --------------------------------------------------------------------
+
+
+async def v3_prepay_id(client: Client, clock: ManualClock, out_trade_no: str = "SURFACE-V3") -> str:
+    """A JSAPI order placed with API v3 (POST /v3/pay/transactions/jsapi, signed with the merchant's key)."""
+    body = order_body(out_trade_no=out_trade_no)
+    status, _, text = await call(client, "POST", "/v3/pay/transactions/jsapi", body, int(clock.wall()))
+    assert status == 200, text
+    return str(json.loads(text)["prepay_id"])
+
+
+def rsa_pay_args(client: Client, prepay: str, appid: str = APPID) -> dict[str, str]:
+    args = {"appId": APPID, "timeStamp": "1700000000", "nonceStr": "n0nce", "package": f"prepay_id={prepay}"}
+    private_key = client.app[KEYRING].keys(MCH_ID).merchant_private_key
+    message = signing.v3_pay_message(appid, args["timeStamp"], args["nonceStr"], args["package"])
+    return {**args, "signType": "RSA", "paySign": signing.rsa_sign(private_key, message)}
+
+
+async def open_with(client: Client, args: dict[str, str]) -> dict[str, Any]:
+    resp = await client.post("/_sandbox/bridge/sheet/open", json={"page_id": "p1", "href": PAGE_URL, "args": args})
+    assert resp.status == 200
+    return await resp.json()  # type: ignore[no-any-return]
+
+
+async def test_v3_order_with_an_rsa_pay_sign_opens_and_pays(client: Client, clock: ManualClock) -> None:
+    prepay = await v3_prepay_id(client, clock)
+    body = await open_with(client, rsa_pay_args(client, prepay))
+    assert body["diagnostics"] == []
+    assert body["sheet"]["amount"] == "1.00"
+    confirm = f"/_sandbox/bridge/sheet/{body['sheet']['sheet_id']}/confirm"
+    paid = await (await client.post(confirm, json={"pin": "123456"})).json()
+    assert paid["result"] == {"err_msg": "get_brand_wcpay_request:ok"}
+    order = client.app[PAY].order(MCH_ID, "SURFACE-V3")
+    assert order is not None
+    assert (order.api, order.trade_state, order.transaction_id) == ("v3", "SUCCESS", paid["transaction_id"])
+
+
+async def test_v3_order_with_an_md5_pay_sign_is_refused_naming_the_mix_up(client: Client, clock: ManualClock) -> None:
+    prepay = await v3_prepay_id(client, clock)
+    args = pay_args(prepay, "MD5")  # a correct v2 paySign
+    message = f"{APPID}\\n1700000000\\nn0nce\\nprepay_id={prepay}\\n"
+    assert await open_with(client, args) == {
+        "result": {"err_msg": "get_brand_wcpay_request:fail_invalid signature"},
+        "alert": "支付验证签名失败",
+        "diagnostics": [
+            f"paySign cannot verify: signType MD5 for an order placed with API v3: {paysheet.V3_RULE}. "
+            f"The message to sign: {message!r}.",
+            "paySign is a v2 MD5 paySign (the merchant's API key over appId, nonceStr, package, signType=MD5 and "
+            "timeStamp), the paySign of an order placed with /pay/unifiedorder: sign with the API private key, "
+            "signType RSA.",
+        ],
+    }
+    order = client.app[PAY].order(MCH_ID, "SURFACE-V3")
+    assert order is not None
+    assert order.trade_state == "NOTPAY"
+
+
+async def test_v3_order_with_an_rsa_pay_sign_of_another_appid_is_refused(client: Client, clock: ManualClock) -> None:
+    prepay = await v3_prepay_id(client, clock)
+    args = rsa_pay_args(client, prepay, appid=OTHER_APPID)
+    message = f"{APPID}\\n1700000000\\nn0nce\\nprepay_id={prepay}\\n"
+    serial_no = client.app[KEYRING].keys(MCH_ID).serial_no
+    assert await open_with(client, args) == {
+        "result": {"err_msg": "get_brand_wcpay_request:fail_invalid signature"},
+        "alert": "支付验证签名失败",
+        "diagnostics": [
+            f"paySign {args['paySign'][:24]!r}… does not verify as SHA256-RSA with the merchant API certificate "
+            f"(serial_no {serial_no}) over {message!r}: {paysheet.V3_RULE}.",
+            f"It was signed with appId {OTHER_APPID}, but the appId passed to getBrandWCPayRequest is {APPID}: "
+            "sign with it.",
+        ],
+    }
+
+
+async def test_v2_order_with_signtype_rsa_is_refused_naming_the_mix_up(client: Client) -> None:
+    prepay = await prepay_id(client)
+    args = rsa_pay_args(client, prepay)
+    signed = {name: args[name] for name in paysheet.SIGNED}
+    plain = signing.v2_string_to_sign({**signed, "signType": "MD5"}, mask(MCH_KEY))
+    assert await open_with(client, args) == {
+        "result": {"err_msg": "get_brand_wcpay_request:fail_invalid signature"},
+        "alert": "支付验证签名失败",
+        "diagnostics": [
+            f"paySign {args['paySign'][:24]!r}… cannot verify: signType RSA for an order placed with API v2: "
+            f"{paysheet.V2_RULE}. For signType MD5 the string to sign (key masked) is: {plain}."
+        ],
+    }
