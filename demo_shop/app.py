@@ -9,17 +9,20 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
-from demo_shop import pages, payments
-from demo_shop.keys import SETTINGS, STATE, TEMPLATES, WECHAT
+from demo_shop import notify_v3, pages, payments
+from demo_shop.keys import NOTIFICATIONS_V3, PAY, SETTINGS, STATE, TEMPLATES, WECHAT
 from demo_shop.settings import Settings
 from demo_shop.state import ShopState
 from demo_shop.wechat import WeChat
+from demo_shop.wechat_v3 import NotificationReader, WeChatPayV3
 
 
 async def _wechat_client(app: web.Application) -> AsyncIterator[None]:
     """One HTTP client for the shop's life; the WeChat client keeps its token cache in it."""
+    settings = app[SETTINGS]
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-        app[WECHAT] = WeChat(app[SETTINGS], http)
+        app[WECHAT] = WeChat(settings, http)
+        app[PAY] = WeChatPayV3(settings, http) if settings.pay_api == "v3" else app[WECHAT]
         yield
 
 
@@ -51,4 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_wechat_client)
     app.add_routes(pages.routes)
     app.add_routes(payments.routes)
+    if settings.v3 is not None and settings.pay_api == "v3":
+        app[NOTIFICATIONS_V3] = NotificationReader(settings.v3)
+        app.add_routes(notify_v3.routes)
     return app

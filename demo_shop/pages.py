@@ -11,7 +11,7 @@ from aiohttp import web
 from yarl import URL
 
 from demo_shop import state as catalogue
-from demo_shop.keys import SETTINGS, STATE, WECHAT
+from demo_shop.keys import PAY, SETTINGS, STATE, WECHAT
 from demo_shop.trace import STEPS, Step, Trace, masked
 from demo_shop.web import redirect, render, session_of, signed_in
 from demo_shop.wechat import WeChatError
@@ -175,11 +175,11 @@ async def result(request: web.Request) -> web.StreamResponse:
                           outcome == "ok", "demo_shop/templates/checkout.html"))  # fmt: skip
     if order.status != "PAID" and outcome != "cancel":
         try:
-            answer = await request.app[WECHAT].order_query(order.out_trade_no, trace)
+            trade = await request.app[PAY].order_query(order.out_trade_no, trace)
         except WeChatError:
-            answer = {}
-        if answer.get("trade_state") == "SUCCESS" and answer.get("total_fee") == str(order.total_fee):
-            order.mark_paid(answer.get("transaction_id", ""), "order query")
+            trade = None
+        if trade is not None and trade.trade_state == "SUCCESS" and trade.total == order.total_fee:
+            order.mark_paid(trade.transaction_id, "order query")
     elif order.status == "PAID":
         sources = [d["source"] for d in order.deliveries]
         why = {"status": order.status, "paid by": sources[0] if sources else "", "deliveries": len(sources)}

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from demo_shop.keys import SETTINGS, STATE, WECHAT
+from demo_shop.keys import PAY, SETTINGS, STATE, WECHAT
 from demo_shop.signing import decrypt_req_info, verify
 from demo_shop.trace import Step, Trace, masked
 from demo_shop.web import keep, redirect, session_of, signed_in
@@ -60,19 +60,19 @@ async def prepay(request: web.Request) -> web.Response:
     trace.append(Step(3, "the payer's openid, from the session (signed in at steps 4–5, not here)",
                       {"out_trade_no": order.out_trade_no}, {"openid": session.openid}, True,
                       "demo_shop/payments.py"))  # fmt: skip
-    wechat = request.app[WECHAT]
+    pay = request.app[PAY]  # API v2 or v3, as the shop's settings say
     client_ip = request.remote or "127.0.0.1"
     try:
-        answer = await wechat.unified_order(
+        prepay = await pay.unified_order(
             order.out_trade_no, order.product.name, order.total_fee, session.openid, client_ip, trace
         )
     except WeChatError as error:
         keep(session, trace)
         return _json(trace, {"error": str(error)}, 502)
-    order.prepay_id = answer["prepay_id"]
-    params = wechat.pay_params(order.prepay_id, trace)
+    order.prepay_id = prepay.prepay_id
+    params = pay.pay_params(order.prepay_id, trace)
     keep(session, trace)
-    return _json(trace, {"params": params, "unified_order_sign": answer.get("sign", "")})
+    return _json(trace, {"params": params, "unified_order_sign": prepay.answer_signature})
 
 
 @routes.post("/notify/pay")
@@ -98,14 +98,9 @@ async def notify_pay(request: web.Request) -> web.Response:
             {"at": time.time(), "why": why, "out_trade_no": fields.get("out_trade_no"), "body": masked(fields)}
         )
         return web.Response(text=reply(False, "签名失败" if "sign" in why else "参数错误"), content_type="text/xml")
-    if state.fail_next_notifications > 0:  # training switch on /admin: make WeChat retry a genuine notification
-        state.fail_next_notifications -= 1
+    if state.fail_on_purpose():  # training switch on /admin: make WeChat retry a genuine notification
         return web.Response(text=reply(False, "training: failing on purpose"), content_type="text/xml")
-    paid_now = fields.get("result_code") == "SUCCESS" and order.mark_paid(
-        fields.get("transaction_id", ""), "notification"
-    )
-    if not paid_now:  # a repeated delivery: recorded, never fulfilled twice
-        order.deliveries.append({"at": time.time(), "source": "notification", "fulfilled": False})
+    order.record_notification(fields.get("transaction_id", ""), paid=fields.get("result_code") == "SUCCESS")
     return web.Response(text=reply(True), content_type="text/xml")
 
 
@@ -149,7 +144,7 @@ async def refund(request: web.Request) -> web.StreamResponse:
     order.refunds.append(record)
     order.refunded += amount  # reserved before the call, so two refunds at once cannot both take the rest
     try:
-        await request.app[WECHAT].refund(order.out_trade_no, out_refund_no, order.total_fee, amount, trace)
+        await request.app[PAY].refund(order.out_trade_no, out_refund_no, order.total_fee, amount, trace)
     except WeChatError as error:
         order.refunds.remove(record)
         order.refunded -= amount

@@ -61,6 +61,11 @@ class Order:
         self.deliveries.append({"at": time.time(), "source": source, "fulfilled": True})
         return True
 
+    def record_notification(self, transaction_id: str, paid: bool) -> None:
+        """A verified payment notification: the first one that says paid fulfils; copies are only recorded."""
+        if not (paid and self.mark_paid(transaction_id, "notification")):
+            self.deliveries.append({"at": time.time(), "source": "notification", "fulfilled": False})
+
 
 @dataclass
 class Session:
@@ -94,6 +99,13 @@ class ShopState:
     """Notifications refused because their signature or amount did not check out."""
     fail_next_notifications: int = 0
     """Training: answer this many payment notifications with FAIL, to watch WeChat retry."""
+
+    def fail_on_purpose(self) -> bool:
+        """Whether /admin's training switch fails this (genuine) notification, so WeChat retries it."""
+        if self.fail_next_notifications <= 0:
+            return False
+        self.fail_next_notifications -= 1
+        return True
 
     def new_session(self) -> Session:
         session = Session(secrets.token_urlsafe(18))

@@ -8,6 +8,7 @@ from typing import Any
 
 SECRET_NAMES = frozenset(
     {"secret", "key", "access_token", "refresh_token", "code", "ticket", "sign", "paysign", "signature", "req_info"}
+    | {"wechatpay-signature", "apiv3_key", "private_key"}
 )
 
 STEPS = {

@@ -13,6 +13,7 @@ from xml.parsers.expat import ExpatError
 import aiohttp
 import xmltodict
 
+from demo_shop.pay_api import Prepay, Trade
 from demo_shop.settings import Settings
 from demo_shop.signing import jsapi_signature, pay_sign, verify
 from demo_shop.trace import Step, Trace, masked
@@ -44,7 +45,9 @@ def nonce() -> str:
 
 
 class WeChat:
-    """Shared by every request of the shop; caches the base access_token and jsapi_ticket (seed step 2)."""
+    """Shared by every request of the shop; caches the base access_token and jsapi_ticket (seed step 2).
+
+    Its WeChat Pay calls speak API v2 (XML, signed with the API key); `wechat_v3.WeChatPayV3` speaks API v3."""
 
     def __init__(self, settings: Settings, http: aiohttp.ClientSession) -> None:
         self.settings, self.http = settings, http
@@ -172,12 +175,13 @@ class WeChat:
 
     async def unified_order(
         self, out_trade_no: str, body: str, total_fee: int, openid: str, client_ip: str, trace: Trace
-    ) -> dict[str, str]:
+    ) -> Prepay:
         """Steps 3 and 8 (the seed's /api/Mall/H5PrePay, first half): the payer's openid is already known."""
         fields = {"body": body, "out_trade_no": out_trade_no, "total_fee": str(total_fee),
                   "spbill_create_ip": client_ip, "notify_url": f"{self.settings.public_url}/notify/pay",
                   "trade_type": "JSAPI", "openid": openid}  # fmt: skip
-        return await self._pay(trace, 8, "unified order", "/pay/unifiedorder", fields)
+        answer = await self._pay(trace, 8, "unified order", "/pay/unifiedorder", fields)
+        return Prepay(answer["prepay_id"], answer.get("sign", ""))
 
     def pay_params(self, prepay_id: str, trace: Trace) -> dict[str, str]:
         """Step 8, second half: a fresh paySign over appId, timeStamp, nonceStr, package, signType."""
@@ -189,16 +193,20 @@ class WeChat:
 
     # -- step 9: when the notification has not arrived yet, ask --------------------------------------------
 
-    async def order_query(self, out_trade_no: str, trace: Trace) -> dict[str, str]:
+    async def order_query(self, out_trade_no: str, trace: Trace) -> Trade:
         """Step 9. The page's `ok` is only a hint; the notification or this query is the truth."""
-        return await self._pay(trace, 9, "order query", "/pay/orderquery", {"out_trade_no": out_trade_no})
+        answer = await self._pay(trace, 9, "order query", "/pay/orderquery", {"out_trade_no": out_trade_no})
+        total = answer.get("total_fee", "")
+        paid = int(total) if total.isdigit() else 0
+        return Trade(answer.get("trade_state", ""), paid, answer.get("transaction_id", ""))
 
     async def refund(
         self, out_trade_no: str, out_refund_no: str, total_fee: int, refund_fee: int, trace: Trace
-    ) -> dict[str, str]:
+    ) -> None:
+        """After the sale. No client certificate against the sandbox (WeChat requires one for /secapi/)."""
         fields = {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no, "total_fee": str(total_fee),
                   "refund_fee": str(refund_fee), "notify_url": f"{self.settings.public_url}/notify/refund"}  # fmt: skip
-        return await self._pay(trace, 9, "refund", "/secapi/pay/refund", fields)
+        await self._pay(trace, 9, "refund", "/secapi/pay/refund", fields)
 
 
 def parse_xml(text: str) -> dict[str, str]:

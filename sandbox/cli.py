@@ -49,6 +49,12 @@ def parser() -> argparse.ArgumentParser:
         )
         if name == "up":
             sub.add_argument("--shop-port", type=int, default=8700, help="the demo shop's port (default 8700; 0: free)")
+            sub.add_argument(
+                "--shop-api",
+                choices=up.SHOP_APIS,
+                default="v2",
+                help="the WeChat Pay API the demo shop speaks: v2 (XML, MD5) or v3 (JSON, RSA); default v2",
+            )
     return top
 
 
@@ -107,18 +113,21 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
             loop.add_signal_handler(sig, stop.set)
     sandbox_sock = bind(args.host, args.port)
     sandbox_url = url_of(sandbox_sock, args.host)
-    sites: list[tuple[web.Application, socket.socket]] = []
+    shop_sock: socket.socket | None = None
     shop_url = ""
     if with_shop:
-        from demo_shop import create_app as create_shop  # only `up` pays for importing the shop
-
         shop_sock = bind(args.host, args.shop_port)
         shop_url = url_of(shop_sock, args.host)
         if args.config is None:
             config = up.demo_config(config, shop_url)
-        sites.append((create_shop(up.shop_settings(config, sandbox_url, shop_url)), shop_sock))
     app = create_app(config, data_dir=None if args.in_memory else args.data_dir, notify_speed=args.notify_speed)
-    sites.insert(0, (app, sandbox_sock))
+    sites: list[tuple[web.Application, socket.socket]] = [(app, sandbox_sock)]
+    if shop_sock is not None:
+        from demo_shop import create_app as create_shop  # only `up` pays for importing the shop
+
+        keys = await up.shop_keys(app, config) if args.shop_api == "v3" else None  # the shop's v3 key files
+        settings = up.shop_settings(config, sandbox_url, shop_url, pay_api=args.shop_api, keys=keys)
+        sites.append((create_shop(settings), shop_sock))
     runners = []
     warming: asyncio.Task[None] | None = None
     try:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from demo_shop.settings import Settings
+from aiohttp import web
+
+from demo_shop.settings import PayApi, PayV3Keys, Settings
 from mock_wechat.config import WeChatConfig
 from mock_wechat.domains import parse_origin
+from mock_wechat.keys import KEYRING
+from mock_wechat.pay.v3_keys import MerchantKeys
+
+SHOP_APIS: tuple[PayApi, ...] = ("v2", "v3")
+"""`--shop-api`: the WeChat Pay API the demo shop speaks."""
 
 
 def demo_config(config: WeChatConfig, shop_url: str) -> WeChatConfig:
@@ -24,8 +31,33 @@ def demo_config(config: WeChatConfig, shop_url: str) -> WeChatConfig:
     return replace(config, merchants=(shop_merchant, *config.merchants[1:]))
 
 
-def shop_settings(config: WeChatConfig, sandbox_url: str, shop_url: str) -> Settings:
-    """The shop talks to the sandbox exactly as it would to WeChat: base URLs and credentials."""
+async def shop_keys(sandbox: web.Application, config: WeChatConfig) -> MerchantKeys:
+    """The shop's merchant's API v3 material, made in a worker thread if the sandbox has none yet."""
+    keyring = sandbox[KEYRING]
+    await keyring.warm()
+    return keyring.keys(config.merchants[0].mch_id)
+
+
+def v3_keys(keys: MerchantKeys) -> PayV3Keys:
+    """What a merchant downloads for API v3 (the console's key files): never WeChat Pay's private halves."""
+    return PayV3Keys(
+        apiv3_key=keys.apiv3_key,
+        serial_no=keys.serial_no,
+        private_key=keys.private_key,
+        public_key_id=keys.public_key_id,
+        public_key=keys.public_key,
+        platform_serial_no=keys.platform_serial_no,
+        platform_certificate=keys.platform_certificate,
+    )
+
+
+def shop_settings(
+    config: WeChatConfig, sandbox_url: str, shop_url: str, *, pay_api: PayApi = "v2", keys: MerchantKeys | None = None
+) -> Settings:
+    """The shop talks to the sandbox exactly as it would to WeChat: base URLs and credentials (for API v3, the
+    merchant's v3 keys)."""
+    if pay_api == "v3" and keys is None:
+        raise ValueError("the shop speaks API v3 with its merchant's API v3 keys: pass keys")
     merchant = config.merchants[0]
     appid = merchant.appids[0] if merchant.appids else config.accounts[0].appid
     account = config.account(appid) or config.accounts[0]
@@ -40,4 +72,6 @@ def shop_settings(config: WeChatConfig, sandbox_url: str, shop_url: str) -> Sett
         public_url=shop_url,
         bridge_url=sandbox_url,
         jssdk_url=f"{sandbox_url}/open/js/jweixin-1.6.0.js",
+        pay_api=pay_api,
+        v3=v3_keys(keys) if pay_api == "v3" and keys is not None else None,
     )

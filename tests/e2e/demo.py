@@ -45,12 +45,13 @@ T = TypeVar("T")
 
 
 class Demo:
-    """`python -m sandbox up --port 0 --shop-port 0 --in-memory --seed 1`, as `make demo` runs it."""
+    """`python -m sandbox up --port 0 --shop-port 0 --in-memory --seed 1`, as `make demo` runs it, plus `options`
+    (`--shop-api v3`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str) -> None:
         command = [sys.executable, "-m", "sandbox", "up", "--port", "0", "--shop-port", "0", "--in-memory"]
         self.process = subprocess.Popen(
-            [*command, "--seed", "1"],
+            [*command, "--seed", "1", *options],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -308,8 +309,8 @@ def out_trade_no(url: str) -> str:
 
 
 @contextmanager
-def running_demo() -> Iterator[Demo]:
-    demo = Demo()
+def running_demo(*options: str) -> Iterator[Demo]:
+    demo = Demo(*options)
     try:
         yield demo
     finally:
