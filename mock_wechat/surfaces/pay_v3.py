@@ -77,7 +77,10 @@ async def transactions(request: web.Request) -> web.Response:
     trade_type = TRADE_TYPES[request.path.rsplit("/", 1)[1]]
     order = pay.place_order(v3_dialect.order_request(pay, merchant, trade_type, v3_dialect.json_object(body)))
     request[NOTES].append(f"order {order.out_trade_no}: {order.trade_type}, {order.total_fee} fen, {order.prepay_id}")
-    return answer(request, v3_dialect.payment_link(order))
+    response = answer(request, v3_dialect.payment_link(order))
+    # Remembered, so a page that passes the answer's signature off as paySign can be told.
+    pay.note_answer_sign(merchant.mch_id, order.out_trade_no, response.headers["Wechatpay-Signature"])
+    return response
 
 
 @routes.get("/v3/pay/transactions/out-trade-no/{out_trade_no}")

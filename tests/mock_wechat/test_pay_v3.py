@@ -72,6 +72,14 @@ async def test_a_jsapi_order_answers_only_its_prepay_id_signed(client: Client, n
     assert_signed(headers, text, now)
 
 
+async def test_the_order_remembers_its_answers_signature(client: Client, now: int) -> None:
+    """A page that passes the answer's Wechatpay-Signature off as paySign can then be told so."""
+    _, headers, _ = await call(client, "POST", JSAPI, order_body(), now)
+    order = client.app[PAY].order(MCH_ID, "T20240101000001")
+    assert order is not None
+    assert order.answer_sign == headers["Wechatpay-Signature"]
+
+
 async def test_a_native_order_answers_a_code_url(client: Client, now: int) -> None:
     status, _, text = await call(client, "POST", "/v3/pay/transactions/native", order_body(payer=None), now)
     assert status == 200
