@@ -169,3 +169,16 @@ def test_answers_signed_with_the_platform_certificate_verify_too(shopper: Shoppe
             assert note["attempts"][-1]["status"] == 204
         finally:
             s.demo.api("POST", f"merchants/{MCH_ID}", {"response_signing": "public_key"})
+
+
+def test_broken_order_sign_as_pay_sign_is_explained_for_v3(shopper: Shopper) -> None:
+    """The seed's note 1 over v3: the answer's Wechatpay-Signature passed off as the page's RSA paySign."""
+    s, page = shopper, shopper.page
+    with s.evidence():
+        s.sign_in()
+        page.goto(f"{s.shop}/broken")
+        page.get_by_test_id("shop-broken-order-sign").click()
+        page.wait_for_url(re.compile(r"/(checkout|broken/pay)/\w+"))
+        page.get_by_test_id("shop-pay").click()
+        s.wait_console("paySign is the signature of the order's answer (its Wechatpay-Signature)")
+        expect(page.get_by_test_id("wechat-pay-sheet")).to_have_count(0)
