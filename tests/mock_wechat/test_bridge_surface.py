@@ -426,6 +426,25 @@ async def test_v3_order_with_an_rsa_pay_sign_of_another_appid_is_refused(client:
     }
 
 
+async def test_v3_orders_answer_signature_as_pay_sign_is_named(client: Client, clock: ManualClock) -> None:
+    body = order_body(out_trade_no="SURFACE-V3")
+    status, headers, text = await call(client, "POST", "/v3/pay/transactions/jsapi", body, int(clock.wall()))
+    assert status == 200, text
+    prepay, answer_sign = json.loads(text)["prepay_id"], headers["Wechatpay-Signature"]
+    message = f"{APPID}\\n1700000000\\nn0nce\\nprepay_id={prepay}\\n"
+    serial_no = client.app[KEYRING].keys(MCH_ID).serial_no
+    assert await open_with(client, {**rsa_pay_args(client, prepay), "paySign": answer_sign}) == {
+        "result": {"err_msg": "get_brand_wcpay_request:fail_invalid signature"},
+        "alert": "支付验证签名失败",
+        "diagnostics": [
+            f"paySign {answer_sign[:24]!r}… does not verify as SHA256-RSA with the merchant API certificate "
+            f"(serial_no {serial_no}) over {message!r}: {paysheet.V3_RULE}.",
+            "paySign is the signature of the order's answer (its Wechatpay-Signature): paySign must be computed "
+            "anew with the merchant's API private key over appId\\ntimeStamp\\nnonceStr\\npackage\\n.",
+        ],
+    }
+
+
 async def test_v2_order_with_signtype_rsa_is_refused_naming_the_mix_up(client: Client) -> None:
     prepay = await prepay_id(client)
     args = rsa_pay_args(client, prepay)
