@@ -79,6 +79,10 @@ class Deliverer:
             outgoing = self._outgoing(note)
         except errors.WeChatError as exc:  # what it notifies of is gone (a reset mid-flight)
             return self.book.record(note, status=None, body="", ok=False, verdict=f"not sent: {exc.diagnostic}")
+        except Exception as exc:  # a sandbox bug: an attempt on the schedule like any failure, never a tight loop
+            log.exception("rendering notification %s failed", note.id)
+            verdict = f"not sent: the sandbox could not render it ({type(exc).__name__}: {exc})"
+            return self.book.record(note, status=None, body="", ok=False, verdict=verdict)
         sent = outgoing.body if note.rendered else None
         status: int | None = None
         body = ""

@@ -24,7 +24,7 @@ from mock_wechat.ids import Ids
 from mock_wechat.pay import delivery, notifications, v2_dialect
 from mock_wechat.pay import resend as resending
 from mock_wechat.pay.delivery import Deliverer
-from mock_wechat.pay.notifications import Kind, Notification, Status, Tamper
+from mock_wechat.pay.notifications import Kind, Notification, Outgoing, Status, Tamper
 from mock_wechat.pay.orders import Order, Outcome
 from mock_wechat.pay.service import PayService
 from mock_wechat.pay.v2_dialect import Signer
@@ -833,3 +833,20 @@ async def test_a_notification_whose_order_is_gone_is_not_sent(env: Env, listener
     assert listener.received == []
     assert tried.attempts[0]["verdict"] == "not sent: order T1 is gone (reset?)"
     assert tried.id == note.id
+
+
+async def test_a_notification_that_cannot_be_rendered_waits_for_its_next_attempt(
+    make_env: EnvFactory, listener: Listener
+) -> None:
+    env = make_env()
+
+    def broken(note: Notification) -> Outgoing:
+        raise RuntimeError("renderer bug")
+
+    env.deliverer.render = broken
+    note = env.pay.book.create(kind=Kind.PAYMENT, mch_id=MCH_ID, out_trade_no="T1", notify_url=listener.url)
+    [tried] = await env.deliverer.deliver_due()
+    assert tried.id == note.id
+    assert tried.attempts[0]["verdict"] == "not sent: the sandbox could not render it (RuntimeError: renderer bug)"
+    assert tried.next_at == env.clock.now() + 15
+    assert await env.deliverer.deliver_due() == []
