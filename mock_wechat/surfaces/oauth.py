@@ -12,6 +12,7 @@ from mock_wechat import errors
 from mock_wechat.account import authorize
 from mock_wechat.account.authorize import AuthorizeRequest
 from mock_wechat.config import User
+from mock_wechat.dialects import Wire, speaks
 from mock_wechat.keys import ACCOUNTS, NOTES, TEMPLATES, current_config
 
 routes = web.RouteTableDef()
@@ -75,6 +76,7 @@ def _decide(request: web.Request, req: AuthorizeRequest, user: User, decision: s
 
 
 @routes.get(AUTHORIZE_PATH)
+@speaks(Wire.PAGE)
 async def authorize_page(request: web.Request) -> web.StreamResponse:
     req = authorize.validate(request.query, current_config(request.app).by_appid)
     user = current_user(request)
@@ -118,6 +120,7 @@ async def _form(request: web.Request) -> Mapping[str, Any]:
 
 
 @routes.post("/_sandbox/oauth/user")
+@speaks(Wire.PAGE)
 async def choose_user(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     target = _next(str(form.get("next", "")))
@@ -129,6 +132,7 @@ async def choose_user(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/_sandbox/oauth/switch")
+@speaks(Wire.PAGE)
 async def switch_user(request: web.Request) -> web.StreamResponse:
     target = _next(request.query.get("next", ""))
     response = redirect(target, 303)
@@ -137,6 +141,7 @@ async def switch_user(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/_sandbox/oauth/consent")
+@speaks(Wire.PAGE)
 async def consent(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     target = _next(str(form.get("next", "")))

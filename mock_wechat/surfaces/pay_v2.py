@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from mock_wechat.dialects import v2_response
+from mock_wechat.dialects import Wire, speaks, v2_response
 from mock_wechat.keys import BODY_FIELDS, IDS, PAY, V2_SIGNER
 from mock_wechat.pay import bills, v2_dialect, v2_xml
 from mock_wechat.pay.orders import STATE_DESC, Order, TradeState, TradeType
@@ -170,9 +170,10 @@ def handler(operation: Operation, sandbox: bool) -> Callable[[web.Request], Awai
         return v2_response(v2_xml.render(signed))
 
     handle.__name__ = operation.__name__
-    return handle
+    return speaks(Wire.V2)(handle)
 
 
+@speaks(Wire.V2)
 async def getsignkey(request: web.Request) -> web.Response:
     fields = await read_fields(request)
     merchant, key = v2_dialect.getsignkey(request.app[PAY], fields)

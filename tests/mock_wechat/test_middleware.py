@@ -9,8 +9,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 import mock_wechat
+from mock_wechat import errors
 from mock_wechat.clock import ManualClock
 from mock_wechat.config import WeChatConfig
+from mock_wechat.dialects import Wire, speaks
 from mock_wechat.ids import Ids
 from mock_wechat.keys import Exchange, Observer
 from mock_wechat.middleware import MAX_BODY
@@ -189,6 +191,22 @@ async def test_a_v2_body_that_breaks_mid_way_is_return_code_fail(
     resp = await client.post("/pay/broken", data=b"<xml>")
     assert resp.status == 400
     assert parse(await resp.text()) == {"return_code": "FAIL", "return_msg": "XML格式错误"}
+
+
+@speaks(Wire.V3)
+async def v3_somewhere(request: web.Request) -> web.Response:
+    raise errors.V3InvalidRequest("declared by the route")
+
+
+async def test_the_route_picks_the_dialect_not_the_path(
+    aiohttp_client: ClientFactory, config: WeChatConfig, clock: ManualClock
+) -> None:
+    app = build_app(config, clock)
+    app.router.add_get("/cgi-bin/speaks-v3", v3_somewhere)
+    client = await aiohttp_client(app)
+    resp = await client.get("/cgi-bin/speaks-v3")
+    assert resp.status == 400
+    assert await resp.json() == {"code": "INVALID_REQUEST", "message": "无效请求"}
 
 
 # -- observers ---------------------------------------------------------------------------------------
