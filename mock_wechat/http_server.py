@@ -146,6 +146,68 @@ def _readable_expect(handler: Callable[[BaseRequest], Awaitable[web.StreamRespon
     return handle
 
 
+class Front(asyncio.Protocol):
+    """A connection's first protocol: its first bytes decide whether it keeps the connection (`wants`, `take`:
+    a proxy's `CONNECT`) or hands it to the HTTP handler, which then sees everything from the first byte on."""
+
+    def __init__(self, make_http: Callable[[], asyncio.Protocol]) -> None:
+        self.make_http = make_http
+        self.transport: asyncio.Transport
+        self.peer = "?"
+        self._buffer = b""
+        self._timer: asyncio.TimerHandle | None = None
+        self._decided = False
+
+    def wants(self, start: bytes) -> bool | None:
+        """Whether a connection starting with `start` is this front's (None: too few bytes yet to tell)."""
+        return False
+
+    def take(self, buffer: bytes) -> bool:
+        """Handle the bytes so far of a connection this front wants; True once it needs no more of them."""
+        return True
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]) if isinstance(peer, tuple) else "?"
+        self._timer = asyncio.get_running_loop().call_later(HEADER_TIMEOUT, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if self._decided:
+            return
+        self._buffer += data
+        wants = self.wants(self._buffer[:16])
+        if wants is None:
+            return
+        if not wants:
+            self._decide()
+            http = self.make_http()
+            self.transport.set_protocol(http)
+            http.connection_made(self.transport)
+            http.data_received(self._buffer)
+            self._buffer = b""
+        elif self.take(self._buffer):
+            self._decide()
+            self._buffer = b""
+
+    def _decide(self) -> None:
+        self._decided = True
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+FrontFactory = Callable[[Callable[[], asyncio.Protocol]], asyncio.Protocol]
+"""Makes a connection's first protocol from the factory of its HTTP handler."""
+
+
 class _Server(web.Server):
     """aiohttp's low-level server, making `_Handler`s."""
 
@@ -155,6 +217,7 @@ class _Server(web.Server):
         *,
         render: Callable[[Refusal], web.Response],
         loop: asyncio.AbstractEventLoop,
+        front: FrontFactory | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -165,18 +228,30 @@ class _Server(web.Server):
             **kwargs,
         )
         self._handler_loop, self._handler_kwargs, self._handler_render = loop, kwargs, render
+        self._front = front
 
-    def __call__(self) -> RequestHandler:
+    def _http(self) -> RequestHandler:
         return _Handler(self, loop=self._handler_loop, render=self._handler_render, **self._handler_kwargs)
+
+    def __call__(self) -> asyncio.Protocol:  # type: ignore[override]
+        return self._http() if self._front is None else self._front(self._http)
 
 
 class Runner(web.AppRunner):
     """`web.AppRunner` for every server the project starts: URL over 8 KiB → 414, other unreadable requests → 400
     (in the app's dialect, one log line, no traceback), and a request head not complete within `header_timeout`
-    seconds closes the connection (slowloris). Bodies keep their own limits.
+    seconds closes the connection (slowloris). Bodies keep their own limits. `front` (optional) sees each connection's
+    first bytes before HTTP does (the sandbox's proxy mode).
     """
 
-    def __init__(self, app: web.Application, *, header_timeout: float = HEADER_TIMEOUT, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        header_timeout: float = HEADER_TIMEOUT,
+        front: FrontFactory | None = None,
+        **kwargs: Any,
+    ) -> None:
         # aiohttp's keep-alive timer runs from the connection's start (and from each answer) until a whole request
         # head has arrived: it is the head deadline. It does not run while a handler reads a body or answers.
         options: dict[str, Any] = {
@@ -190,8 +265,9 @@ class Runner(web.AppRunner):
         self.header_timeout = header_timeout
         self._options = options
         self._render = renderer(app)
+        self._front = front
 
     async def _make_server(self) -> web.Server:
         made = await super()._make_server()  # starts the app up and freezes it
         handler_options = {k: v for k, v in self._options.items() if k not in ("handle_signals", "shutdown_timeout")}
-        return _Server(made, render=self._render, loop=asyncio.get_running_loop(), **handler_options)
+        return _Server(made, render=self._render, loop=asyncio.get_running_loop(), front=self._front, **handler_options)

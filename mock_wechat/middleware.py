@@ -74,6 +74,8 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
     refused = trust.refusal(
         request.method, request.path, headers.get("Host"), headers.get("Origin"), current_config(app)
     )
+    if not request.raw_path.startswith("/"):  # absolute-form: the client takes the sandbox for its proxy
+        refused = trust.proxy_refusal(request.method, request.raw_path, _local_port(request)) or refused
     try:
         if refused is not None:
             log.warning("refused %s %s, rid %s: %s", request.method, request.path, rid, refused.diagnostic)
@@ -118,9 +120,19 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         fields=request.get(BODY_FIELDS, {}),
     )
+    report(app, exchange)
+    return response
+
+
+def _local_port(request: web.Request) -> int | None:
+    sockname = None if request.transport is None else request.transport.get_extra_info("sockname")
+    return int(sockname[1]) if isinstance(sockname, tuple) and len(sockname) >= 2 else None
+
+
+def report(app: web.Application, exchange: Exchange) -> None:
+    """Hand an exchange to every observer (the journal); one failing observer is logged, not raised."""
     for observer in app[OBSERVERS]:
         try:
             observer(exchange)
         except Exception:
-            log.exception("observer failed, rid %s", rid)
-    return response
+            log.exception("observer failed, rid %s", exchange.rid)

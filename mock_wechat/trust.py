@@ -109,6 +109,29 @@ def printable(value: str) -> str:
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+PROXY_PORTS = {"http": 80, "https": 443}
+
+
+def proxy_refusal(method: str, target: str, local_port: int | None) -> Refused | None:
+    """Why an absolute-form request (`GET http://host/path`: a client using the sandbox as its HTTP proxy) is
+    refused, or None. Only WeChat's hosts (on their standard port) and the sandbox's own loopback address are
+    served; the sandbox never forwards anything anywhere."""
+    try:
+        parts = urlsplit(target)
+        host, port = (parts.hostname or "").rstrip("."), parts.port or PROXY_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        host, port = "", None
+    if host in WECHAT_HOSTS and port == PROXY_PORTS.get(parts.scheme.lower()):
+        return None
+    if host and is_loopback(host) and port == local_port:
+        return None
+    return Refused(
+        f"{method} {printable(target)}: the sandbox is a proxy for WeChat's hosts only ({', '.join(WECHAT_HOSTS)}) "
+        "and never connects anywhere; leave other hosts out of the proxy (NO_PROXY=localhost,127.0.0.1,…)",
+        host=True,
+    )
+
+
 def refusal(method: str, path: str, host: str | None, origin: str | None, config: WeChatConfig) -> Refused | None:
     """Why the sandbox refuses this request, or None.
 

@@ -12,10 +12,12 @@ import mock_wechat
 from mock_wechat.clock import OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
+from mock_wechat.keys import KEYRING, current_config
 from mock_wechat.store import SQLiteStore, Store
-from sandbox import console, control, control_config, control_keys, control_pay
+from mock_wechat.trust import host_allowed, trusted_hosts
+from sandbox import console, control, control_config, control_keys, control_pay, tls
 from sandbox.journal import Journal
-from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED
+from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED, TLS
 
 STATE_FILE = "state.sqlite3"
 
@@ -40,8 +42,10 @@ def create_app(
     store: Store | None = None,
     data_dir: Path | None = None,
     notify_speed: float = 1.0,
+    ca_dir: Path | None = None,
 ) -> web.Application:
-    """The whole sandbox on one origin; state in `store` (or `data_dir`), in memory by default."""
+    """The whole sandbox on one origin; state in `store` (or `data_dir`), in memory by default. Its local CA is
+    kept in `ca_dir`, by default the data dir (in memory: the user's cache directory); it is made on first use."""
     owned = store is None
     state: Store = open_store(data_dir) if store is None else store
     boots = int(state.meta_get("boots") or 0) + 1
@@ -55,6 +59,7 @@ def create_app(
     app[JOURNAL] = journal
     app[STARTED] = time.monotonic()
     app[ORIGINAL_CONFIG] = config
+    app[TLS] = server_tls(app, ca_dir if ca_dir is not None else tls.ca_dir(data_dir))
     app.add_routes(control.routes)
     app.add_routes(control_pay.routes)
     app.add_routes(control_config.routes)
@@ -68,3 +73,14 @@ def create_app(
 
         app.on_cleanup.append(close_store)
     return app
+
+
+def server_tls(app: web.Application, directory: Path) -> tls.ServerTLS:
+    """The app's TLS side: its certificate names the configured hosts, and the merchants' API certificates are
+    accepted as client certificates (WeChat's mutual TLS on `/secapi/…`)."""
+    return tls.ServerTLS(
+        directory,
+        names=lambda: trusted_hosts(current_config(app)),
+        client_certificates=lambda: app[KEYRING].certificates().values(),
+        allowed=lambda name: host_allowed(name, current_config(app)),
+    )

@@ -18,8 +18,10 @@ from mock_wechat.config import WeChatConfig
 from mock_wechat.http_server import Runner
 from mock_wechat.ids import openid_for
 from mock_wechat.keys import KEYRING
-from sandbox import config_file, up
+from sandbox import config_file, tls, up
 from sandbox.app import create_app
+from sandbox.keys import TLS
+from sandbox.tunnel import front_for
 
 log = logging.getLogger("sandbox")
 
@@ -33,7 +35,18 @@ def parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-        sub.add_argument("--port", type=int, default=8600, help="port (default 8600; 0 picks a free one)")
+        sub.add_argument(
+            "--port",
+            type=int,
+            default=8600,
+            help="port (default 8600; 0 picks a free one); it is also a proxy for WeChat's hosts (HTTPS_PROXY)",
+        )
+        sub.add_argument(
+            "--tls-port",
+            type=int,
+            metavar="N",
+            help="also serve HTTPS on this port (0 picks a free one), with a certificate from the local CA",
+        )
         where = sub.add_mutually_exclusive_group()
         where.add_argument("--data-dir", type=Path, default=Path(".wechat-sandbox"), help="state directory")
         where.add_argument("--in-memory", action="store_true", help="keep no state on disk")
@@ -55,7 +68,46 @@ def parser() -> argparse.ArgumentParser:
                 default="v2",
                 help="the WeChat Pay API the demo shop speaks: v2 (XML, MD5) or v3 (JSON, RSA); default v2",
             )
+    ca = commands.add_parser(
+        "ca",
+        help="print the local CA certificate's path (made if missing)",
+        description="Print the path of the local CA certificate that signs the sandbox's TLS certificates (for "
+        "WeChat's hosts too), making it if missing. Trust it in your client: REQUESTS_CA_BUNDLE, SSL_CERT_FILE, "
+        "NODE_EXTRA_CA_CERTS, or a JVM truststore (--java-truststore).",
+    )
+    where = ca.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", type=Path, default=Path(".wechat-sandbox"), help="state directory")
+    where.add_argument("--in-memory", action="store_true", help="the CA of --in-memory runs (the user's cache)")
+    ca.add_argument(
+        "--java-truststore",
+        type=Path,
+        metavar="FILE",
+        help=f"also write a PKCS#12 truststore for the JVM (password {tls.JAVA_TRUSTSTORE_PASSWORD!r})",
+    )
     return top
+
+
+def ca_command(args: argparse.Namespace) -> int:
+    """`wechat-sandbox ca`: the CA certificate's path on stdout (and the truststore's, when asked for)."""
+    try:
+        ca = tls.LocalCA.load_or_create(tls.ca_dir(None if args.in_memory else args.data_dir))
+        if args.java_truststore is not None:
+            args.java_truststore.write_bytes(ca.java_truststore())
+    except tls.CAError as exc:
+        print(f"wechat-sandbox: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"wechat-sandbox: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(ca.certificate_path.resolve())
+    if args.java_truststore is not None:
+        print(
+            f"Java truststore: {args.java_truststore.resolve()} (PKCS12, password {tls.JAVA_TRUSTSTORE_PASSWORD}): "
+            f"-Djavax.net.ssl.trustStore={args.java_truststore.resolve()} "
+            f"-Djavax.net.ssl.trustStorePassword={tls.JAVA_TRUSTSTORE_PASSWORD}",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def credentials_table(config: WeChatConfig) -> str:
@@ -97,11 +149,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def url_of(sock: socket.socket, host: str) -> str:
+def url_of(sock: socket.socket, host: str, scheme: str = "http") -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)  # noqa: S104
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
-    return f"http://{shown}:{sock.getsockname()[1]}"
+    return f"{scheme}://{shown}:{sock.getsockname()[1]}"
 
 
 async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool = False) -> None:
@@ -113,6 +165,7 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
             loop.add_signal_handler(sig, stop.set)
     sandbox_sock = bind(args.host, args.port)
     sandbox_url = url_of(sandbox_sock, args.host)
+    tls_sock = None if args.tls_port is None else bind(args.host, args.tls_port)
     shop_sock: socket.socket | None = None
     shop_url = ""
     if with_shop:
@@ -121,6 +174,7 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
         if args.config is None:
             config = up.demo_config(config, shop_url)
     app = create_app(config, data_dir=None if args.in_memory else args.data_dir, notify_speed=args.notify_speed)
+    tls_context = None if tls_sock is None else app[TLS].context()  # CAError before anything listens
     sites: list[tuple[web.Application, socket.socket]] = [(app, sandbox_sock)]
     if shop_sock is not None:
         from demo_shop import create_app as create_shop  # only `up` pays for importing the shop
@@ -132,11 +186,16 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
     warming: asyncio.Task[None] | None = None
     try:
         for each, sock in sites:
-            runner = Runner(each, handle_signals=False)
+            runner = Runner(each, handle_signals=False, front=front_for(each))
             runners.append(runner)
             await runner.setup()
             await web.SockSite(runner, sock).start()
+            if each is app and tls_sock is not None:
+                await web.SockSite(runner, tls_sock, ssl_context=tls_context).start()
         print(f"WeChat sandbox listening on {sandbox_url}", flush=True)
+        if tls_sock is not None:
+            print(f"WeChat sandbox TLS listening on {url_of(tls_sock, args.host, 'https')}", flush=True)
+            print(f"  CA certificate: {app[TLS].ca.certificate_path.resolve()}", flush=True)
         if with_shop:
             print(f"Demo shop listening on {shop_url}", flush=True)
         print(credentials_table(config), flush=True)
@@ -154,6 +213,8 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "ca":
+        return ca_command(args)
     if args.notify_speed <= 0:
         print("wechat-sandbox: --notify-speed must be positive", file=sys.stderr)
         return 2
@@ -164,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(serve(args, config, with_shop=args.command == "up"))
-    except ListenError as exc:
+    except (ListenError, tls.CAError) as exc:
         print(f"wechat-sandbox: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -392,6 +392,19 @@ class MerchantKeyring:
         """What signs this merchant's answers now: its `response_signing` setting picks the key."""
         return self.keys(mch_id).signer(self.merchant(mch_id).response_signing)
 
+    def certificates(self) -> dict[str, str]:
+        """mch_id → the merchant API certificate (PEM) of every merchant that has one yet; nothing is generated."""
+        found = {}
+        for merchant in self._config().merchants:
+            cached = self._loaded.get(merchant.mch_id)
+            if cached is not None and cached[0] == merchant.v3_keys:
+                found[merchant.mch_id] = cached[1].certificate
+                continue
+            material = overlay(merchant.v3_keys, self._stored(merchant.mch_id))
+            if material.certificate:
+                found[merchant.mch_id] = material.certificate
+        return found
+
     async def warm(self) -> None:
         """Generate what any merchant lacks in a worker thread (cryptography releases the GIL), then store it."""
         for merchant in self._config().merchants:

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 
 from mock_wechat.dialects import Wire, speaks, v2_response
-from mock_wechat.keys import BODY_FIELDS, IDS, PAY, V2_SIGNER
-from mock_wechat.pay import bills, v2_dialect, v2_xml
+from mock_wechat.keys import BODY_FIELDS, IDS, KEYRING, NOTES, PAY, V2_SIGNER
+from mock_wechat.pay import bills, mutual_tls, v2_dialect, v2_xml
 from mock_wechat.pay.orders import STATE_DESC, Order, TradeState, TradeType
 from mock_wechat.pay.refunds import Refund
 from mock_wechat.pay.service import PayService
@@ -18,6 +18,8 @@ from mock_wechat.pay.v2_dialect import Signer
 Payload = dict[str, str | int]
 Operation = Callable[[PayService, Signer, Mapping[str, str]], Payload | str | bytes]
 
+SECAPI = "/secapi/"
+"""Paths WeChat serves with mutual TLS only (the merchant's API certificate)."""
 SANDBOX_PREFIXES = ("/sandboxnew", "/xdc/apiv2sandbox")
 GETSIGNKEY_PATHS = ("/sandboxnew/pay/getsignkey", "/xdc/apiv2getsignkey/sign/getsignkey")
 
@@ -154,6 +156,12 @@ def handler(operation: Operation, sandbox: bool) -> Callable[[web.Request], Awai
         pay = request.app[PAY]
         signer = v2_dialect.authenticate(pay, fields, sandbox)
         request[V2_SIGNER] = signer
+        if SECAPI in request.path:  # with the sandbox prefixes too
+            over_tls, certificate = mutual_tls.presented(request)
+            mch_id = signer.merchant.mch_id
+            note = mutual_tls.secapi_note(over_tls, certificate, mch_id, request.app[KEYRING].certificates())
+            if note is not None:
+                request[NOTES].append(note)
         result = operation(pay, signer, fields)
         if isinstance(result, str):
             return web.Response(text=result, content_type="text/plain", charset="utf-8")

@@ -43,8 +43,8 @@ async def serve() -> AsyncIterator[Serve]:
     """Serve an app with `http_server.Runner` on a free loopback port; the port."""
     runners: list[web.AppRunner] = []
 
-    async def start(app: web.Application, **options: float) -> int:
-        runner = http_server.Runner(app, **options)
+    async def start(app: web.Application, header_timeout: float = http_server.HEADER_TIMEOUT) -> int:
+        runner = http_server.Runner(app, header_timeout=header_timeout)
         runners.append(runner)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
