@@ -194,7 +194,8 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
                 await web.SockSite(runner, tls_sock, ssl_context=tls_context).start()
         print(f"WeChat sandbox listening on {sandbox_url}", flush=True)
         if tls_sock is not None:
-            print(f"WeChat sandbox TLS listening on {url_of(tls_sock, args.host, 'https')}", flush=True)
+            app[TLS].url = url_of(tls_sock, args.host, "https")
+            print(f"WeChat sandbox TLS listening on {app[TLS].url}", flush=True)
             print(f"  CA certificate: {app[TLS].ca.certificate_path.resolve()}", flush=True)
         if with_shop:
             print(f"Demo shop listening on {shop_url}", flush=True)

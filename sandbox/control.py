@@ -18,7 +18,7 @@ from mock_wechat.keys import ACCOUNTS, IDS, KEYRING, PAY, STORE, current_config
 from mock_wechat.pay.v3_keys import MerchantKeys
 from sandbox import defaults
 from sandbox.journal import MAX_ID, PAGE_MAX
-from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED
+from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED, TLS
 
 routes = web.RouteTableDef()
 log = logging.getLogger("sandbox.control")
@@ -115,6 +115,7 @@ def emulated_paths(app: web.Application) -> list[str]:
 
 @routes.get("/_sandbox/api/health")
 async def health(request: web.Request) -> web.Response:
+    ca = request.app[TLS].ca_certificate
     return web.json_response(
         {
             "status": "ok",
@@ -122,6 +123,8 @@ async def health(request: web.Request) -> web.Response:
             "uptime": round(time.monotonic() - request.app[STARTED], 3),
             "now": request.app[SANDBOX_CLOCK].now(),
             "endpoints": emulated_paths(request.app),
+            "tls_url": request.app[TLS].url,
+            "ca_certificate": None if ca is None else str(ca.resolve()),
         }
     )
 

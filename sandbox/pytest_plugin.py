@@ -2,7 +2,8 @@
 
 Fixtures (none autouse):
 - `wechat_sandbox`: the sandbox, reset before each test (`.url`, `.config`, `.pay()`, `.notifications()`…).
-  In-process on a free port, or the one at `$WECHAT_SANDBOX_URL`.
+  In-process on a free port, or the one at `$WECHAT_SANDBOX_URL`. Its URL is also a proxy for WeChat's hosts
+  (`.proxy`, trusting `.ca_certificate()`); `--wechat-sandbox-tls-port N` (or the ini option) adds `.tls_url`.
 - `wechat_context` / `wechat_page`: a Playwright context/page that behaves like WeChat's browser.
 - `pay_sheet`: the pay sheet of `wechat_page`.
 - `async_wechat_context` / `async_wechat_page` / `async_pay_sheet`: the same for Playwright's async API
@@ -34,6 +35,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("wechat_sandbox_config", "a TOML config for the in-process sandbox", default="")
     parser.addini("wechat_sandbox_platform", "android or ios: the WeChat user agent of wechat_page", default="android")
     parser.addini("wechat_sandbox_user", "the sandbox user wechat_page acts as (default: the first)", default="")
+    parser.addini(
+        "wechat_sandbox_tls_port", "serve HTTPS too, on this port (0: a free one); empty: no TLS listener", default=""
+    )
+    parser.addoption(
+        "--wechat-sandbox-tls-port",
+        type=int,
+        metavar="N",
+        help="the in-process sandbox also serves HTTPS on this port (0: a free one), like `serve --tls-port`",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +53,11 @@ def wechat_sandbox_url(pytestconfig: pytest.Config) -> Iterator[str]:
     if external:
         yield external.rstrip("/")
         return
-    server = SandboxThread(load_config(str(pytestconfig.getini("wechat_sandbox_config")) or None)).start()
+    tls_port = pytestconfig.getoption("--wechat-sandbox-tls-port")
+    if tls_port is None and str(pytestconfig.getini("wechat_sandbox_tls_port")).strip():
+        tls_port = int(str(pytestconfig.getini("wechat_sandbox_tls_port")))
+    config = load_config(str(pytestconfig.getini("wechat_sandbox_config")) or None)
+    server = SandboxThread(config, tls_port=tls_port).start()
     yield server.url
     server.stop()
 

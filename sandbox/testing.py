@@ -20,6 +20,8 @@ from mock_wechat.http_server import Runner
 from mock_wechat.pay.orders import Outcome
 from sandbox import config_file
 from sandbox.app import create_app
+from sandbox.keys import TLS
+from sandbox.tunnel import front_for
 
 START_TIMEOUT = 10.0
 
@@ -34,14 +36,17 @@ class AppThread:
     Playwright's sync API keeps a loop running in the test's thread, so servers live in threads of their own.
     """
 
-    def __init__(self, build: Callable[[], web.Application]) -> None:
+    def __init__(self, build: Callable[[], web.Application], *, tls_port: int | None = None) -> None:
         self._build = build
+        self._tls_port = tls_port
         self._loop = asyncio.new_event_loop()
         self._runner: Runner | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="wechat-sandbox-app", daemon=True)
         self.url = ""
+        self.tls_url = ""
+        """`https://127.0.0.1:PORT` when started with a `tls_port` (the sandbox's certificate, from its local CA)."""
         self.app: web.Application | None = None
 
     def _run(self) -> None:
@@ -57,11 +62,15 @@ class AppThread:
 
     async def _start(self) -> None:
         self.app = self._build()
-        runner = Runner(self.app)
+        runner = Runner(self.app, front=front_for(self.app))
         await runner.setup()
         self._runner = runner
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        if self._tls_port is not None:
+            server_tls = self.app[TLS]
+            await web.TCPSite(runner, "127.0.0.1", self._tls_port, ssl_context=server_tls.context()).start()
+            self.tls_url = server_tls.url = f"https://127.0.0.1:{runner.addresses[1][1]}"
 
     def start(self) -> Self:
         self._thread.start()
@@ -80,11 +89,27 @@ class AppThread:
 
 
 class SandboxThread(AppThread):
-    """The sandbox (`sandbox.create_app`), in memory, in a thread of its own."""
+    """The sandbox (`sandbox.create_app`), in memory, in a thread of its own; its HTTP port is also a proxy for
+    WeChat's hosts. With a `tls_port` (0: a free one) it serves HTTPS too (`.tls_url`); the local CA is kept in
+    `ca_dir` (default: the user's cache directory) and its certificate is `.ca_certificate`."""
 
-    def __init__(self, config: WeChatConfig | None = None, notify_speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        config: WeChatConfig | None = None,
+        notify_speed: float = 1.0,
+        *,
+        tls_port: int | None = None,
+        ca_dir: Path | None = None,
+    ) -> None:
         self.config = config if config is not None else config_file.load(None)
-        super().__init__(lambda: create_app(self.config, notify_speed=notify_speed))
+        build = lambda: create_app(self.config, notify_speed=notify_speed, ca_dir=ca_dir)  # noqa: E731
+        super().__init__(build, tls_port=tls_port)
+
+    @property
+    def ca_certificate(self) -> Path:
+        """The local CA's certificate (made now if it was not yet): what a client must trust."""
+        assert self.app is not None, "start() the sandbox first"
+        return self.app[TLS].ca.certificate_path
 
 
 class WeChatSandbox:
@@ -94,13 +119,16 @@ class WeChatSandbox:
         self.url = url.rstrip("/")
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        return json.loads(self._call_raw(method, path, body) or b"null")
+
+    def _call_raw(self, method: str, path: str, body: dict[str, Any] | None = None) -> bytes:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(  # noqa: S310 - the sandbox's own URL, http(s) only
             self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                return json.loads(response.read() or b"null")
+                return bytes(response.read())
         except urllib.error.HTTPError as exc:
             raise SandboxError(f"{method} {path} → {exc.code}: {exc.read().decode('utf-8', 'replace')}") from None
 
@@ -146,6 +174,26 @@ class WeChatSandbox:
         if merchant["response_signing"] == "public_key":
             settings |= {"public_key": str(merchant["public_key"]), "public_key_id": str(merchant["public_key_id"])}
         return settings
+
+    @property
+    def health(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/_sandbox/api/health"))
+
+    @property
+    def tls_url(self) -> str | None:
+        """The sandbox's HTTPS URL when it serves one (`--tls-port`), else None."""
+        url = self.health["tls_url"]
+        return None if url is None else str(url)
+
+    @property
+    def proxy(self) -> str:
+        """The sandbox as an HTTP proxy for WeChat's hosts: `HTTPS_PROXY` for a client (with `ca_certificate`)."""
+        return self.url
+
+    def ca_certificate(self) -> str:
+        """The path of the local CA's certificate (made now if missing) on the sandbox's machine."""
+        self._call_raw("GET", "/_sandbox/api/ca.pem")
+        return str(self.health["ca_certificate"])
 
     def user(self, user_id: str | None = None) -> dict[str, Any]:
         """A user as the config lists it (the first one by default): id, nickname, openids, pin, balance."""

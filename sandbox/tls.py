@@ -158,13 +158,20 @@ class LocalCA:
             directory.mkdir(parents=True, exist_ok=True)
             cert, key = _new_ca(datetime.now(UTC))
             _publish(key_path, key + cert)  # the key file holds the pair: whoever links it first made the CA
+        end = b"-----END PRIVATE KEY-----\n"
         try:
-            key, _, cert = key_path.read_bytes().partition(b"-----END PRIVATE KEY-----\n")
-            key += b"-----END PRIVATE KEY-----\n"
-            if not cert_path.exists() or cert_path.read_bytes() != cert:
+            key, found, cert = key_path.read_bytes().partition(end)
+            if found and cert.strip() and (not cert_path.exists() or cert_path.read_bytes() != cert):
                 _write_file(cert_path, cert, mode=0o644)
         except OSError as exc:
             raise CAError(f"cannot read the local CA in {directory}: {exc.strerror} ({exc.filename})") from None
+        if not found or not cert.strip():
+            raise CAError(
+                f"the local CA in {directory} cannot be used: {CA_KEY_FILE} does not hold the CA's key and "
+                f"certificate; delete {CA_FILE} and {CA_KEY_FILE} there to make a new one (and trust the new one "
+                "where you trusted the old)"
+            )
+        key += end
         ca = cls(cert_path, cert, key)
         problem = ca.problem()
         if problem is not None:
@@ -290,6 +297,8 @@ class ServerTLS:
         allowed: Callable[[str], bool],
     ) -> None:
         self.directory = directory
+        self.url: str | None = None
+        """Where the TLS listener listens, once one does (`https://HOST:PORT`)."""
         self._names = names
         self._client_certificates = client_certificates
         self._allowed = allowed
@@ -298,6 +307,12 @@ class ServerTLS:
         self._covered: frozenset[str] = frozenset()
         self._extra: dict[str, ssl.SSLContext] = {}
         self._trusted: set[str] = set()
+
+    @property
+    def ca_certificate(self) -> Path | None:
+        """The CA certificate's path if the CA exists (nothing is made here)."""
+        path = self.directory / CA_FILE
+        return path if self._ca is not None or path.exists() else None
 
     @property
     def ca(self) -> LocalCA:
