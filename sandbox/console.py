@@ -11,7 +11,7 @@ from mock_wechat.keys import ACCOUNTS, KEYRING, PAY, current_config
 from mock_wechat.pay import orders as order_rules
 from sandbox.control import user_json
 from sandbox.control_keys import DOWNLOADS
-from sandbox.keys import JOURNAL, SANDBOX_CLOCK
+from sandbox.keys import JOURNAL, SANDBOX_CLOCK, TLS
 
 routes = web.RouteTableDef()
 CONSOLE_TEMPLATES = web.AppKey("console_templates", jinja2.Environment)
@@ -71,6 +71,9 @@ async def console(request: web.Request) -> web.Response:
             journal=journal,
             now=now,
             offset=app[SANDBOX_CLOCK].offset,
+            proxy=f"{request.scheme}://{request.host}",
+            tls_url=app[TLS].url,
+            ca_certificate=app[TLS].ca_certificate,
         )
     )
     return web.Response(text=html, content_type="text/html", charset="utf-8", headers={"Cache-Control": "no-store"})

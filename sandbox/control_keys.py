@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -22,14 +23,35 @@ class Download:
     field: str
     filename: str
     content_type: str = PEM
+    render: Callable[[MerchantKeys], bytes] | None = None
+    """Makes the file from the keys when it is not one field's text (the PKCS#12 bundle)."""
 
     def saved_as(self, keys: MerchantKeys) -> str:
         return self.filename.format(platform_serial_no=keys.platform_serial_no)
+
+    def body(self, keys: MerchantKeys) -> bytes:
+        return self.render(keys) if self.render is not None else str(getattr(keys, self.field)).encode("ascii")
+
+
+def client_pkcs12(keys: MerchantKeys) -> bytes:
+    """`apiclient_cert.p12` as WeChat's merchant platform gives it: the API certificate and its key, the password
+    being the mch_id (what WxJava's `keyPath` and Java's `KeyStore.getInstance("PKCS12")` read)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    return pkcs12.serialize_key_and_certificates(
+        b"Tenpay Certificate",
+        keys.merchant_private_key,
+        x509.load_pem_x509_certificate(keys.certificate.encode("ascii")),
+        None,
+        BestAvailableEncryption(keys.mch_id.encode()),
+    )
 
 
 DOWNLOADS = {
     "private_key.pem": Download("private_key", "apiclient_key.pem"),
     "certificate.pem": Download("certificate", "apiclient_cert.pem"),
+    "certificate.p12": Download("certificate", "apiclient_cert.p12", "application/x-pkcs12", client_pkcs12),
     # The name WeChat's certificate downloader gives it; wechatpayv3 reads any *.pem in its cert_dir.
     "platform_certificate.pem": Download("platform_certificate", "wechatpay_{platform_serial_no}.pem"),
     "public_key.pem": Download("public_key", "pub_key.pem"),
@@ -49,9 +71,8 @@ async def download_key(request: web.Request) -> web.Response:
         return api_error(404, f"no key file {name!r}; files: {list(DOWNLOADS)}")
     keys = request.app[KEYRING].keys(mch_id)
     return web.Response(
-        text=getattr(keys, download.field),
+        body=download.body(keys),
         content_type=download.content_type,
-        charset="us-ascii",
         headers={
             "Content-Disposition": f'attachment; filename="{download.saved_as(keys)}"',
             "Cache-Control": "no-store",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -78,6 +80,7 @@ async def test_the_console_offers_each_merchants_api_v3_files(aiohttp_client: Cl
     for name, saved_as in (
         ("private_key.pem", "apiclient_key.pem"),
         ("certificate.pem", "apiclient_cert.pem"),
+        ("certificate.p12", "apiclient_cert.p12"),
         ("platform_certificate.pem", f"wechatpay_{keys.platform_serial_no}.pem"),
         ("public_key.pem", "pub_key.pem"),
         ("apiv3_key.txt", "apiv3_key.txt"),
@@ -92,3 +95,18 @@ async def test_the_console_never_shows_a_private_key_or_the_apiv3_key(aiohttp_cl
     html = await (await client.get("/_sandbox/")).text()
     assert "PRIVATE KEY" not in html
     assert v3_material().apiv3_key not in html
+
+
+async def test_the_console_says_how_to_reach_it_as_wechats_hosts(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
+    client = await aiohttp_client(sandbox.create_app(make_config(), ca_dir=tmp_path))
+    html = await (await client.get("/_sandbox/")).text()
+    assert f"<code>HTTPS_PROXY=http://127.0.0.1:{client.port}</code>" in html
+    assert '<a href="/_sandbox/api/ca.pem" download="wechat-sandbox-ca.pem">wechat-sandbox-ca.pem</a>' in html
+    assert "not started: <code>wechat-sandbox serve --tls-port 8643</code>" in html
+
+
+async def test_the_console_shows_the_ca_path_once_made(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
+    client = await aiohttp_client(sandbox.create_app(make_config(), ca_dir=tmp_path))
+    await client.get("/_sandbox/api/ca.pem")
+    html = await (await client.get("/_sandbox/")).text()
+    assert f"<code>{tmp_path / 'ca.pem'}</code>" in html

@@ -46,6 +46,21 @@ async def test_each_file_downloads_under_wechats_name(
     assert await resp.text() == text
 
 
+async def test_the_pkcs12_bundle_holds_the_certificate_and_key_under_the_mch_id(api: Client) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    resp = await api.get(f"{KEYS}/certificate.p12")
+    assert resp.content_type == "application/x-pkcs12"
+    assert resp.headers["Content-Disposition"] == 'attachment; filename="apiclient_cert.p12"'
+    bundle = pkcs12.load_pkcs12(await resp.read(), MCH_ID.encode())
+    keys = MerchantKeys.load(MCH_ID, v3_material())
+    assert bundle.cert is not None
+    assert bundle.cert.certificate == x509.load_pem_x509_certificate(keys.certificate.encode())
+    assert bundle.key is not None
+    assert bundle.key.public_key() == keys.merchant_private_key.public_key()
+
+
 async def test_downloads_are_never_cached(api: Client) -> None:
     resp = await api.get(f"{KEYS}/private_key.pem")
     assert (resp.headers["Cache-Control"], resp.headers["X-Content-Type-Options"]) == ("no-store", "nosniff")
@@ -55,8 +70,8 @@ async def test_an_unknown_file_is_404_listing_the_files(api: Client) -> None:
     resp = await api.get(f"{KEYS}/id_rsa")
     assert resp.status == 404
     assert await resp.json() == {
-        "error": "no key file 'id_rsa'; files: ['private_key.pem', 'certificate.pem', 'platform_certificate.pem', "
-        "'public_key.pem', 'apiv3_key.txt']"
+        "error": "no key file 'id_rsa'; files: ['private_key.pem', 'certificate.pem', 'certificate.p12', "
+        "'platform_certificate.pem', 'public_key.pem', 'apiv3_key.txt']"
     }
 
 
