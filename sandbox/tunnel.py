@@ -116,6 +116,7 @@ class _TunnelFront(Front):
                 self._answer(500, str(exc), target)
             else:
                 self.transport.write(ESTABLISHED)
+                self.transport.pause_reading()  # the client's first TLS bytes wait for the handshake to start
                 self._task = asyncio.get_running_loop().create_task(self._secure(context, target))
         return True
 
