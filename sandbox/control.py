@@ -208,6 +208,13 @@ async def advance_clock(request: web.Request) -> web.Response:
 USER_FIELDS = {"id", "nickname", "sex", "province", "city", "country", "balance", "pin", "snapshot"}
 
 
+@routes.get("/_sandbox/api/users")
+async def list_users(request: web.Request) -> web.Response:
+    """Every user as it is now (balances included), in the order they were made."""
+    config = current_config(request.app)
+    return web.json_response({"users": [user_json(u, config) for u in request.app[ACCOUNTS].all_users()]})
+
+
 @routes.post("/_sandbox/api/users")
 async def create_user(request: web.Request) -> web.Response:
     body = await read_json(request)

@@ -7,11 +7,11 @@ from typing import Any
 from aiohttp import web
 
 from mock_wechat import errors
-from mock_wechat.keys import ACCOUNTS, PAY
+from mock_wechat.keys import ACCOUNTS, IDS, PAY
 from mock_wechat.pay import resend as resending
 from mock_wechat.pay.notifications import Notification, Tamper
 from mock_wechat.pay.orders import STATE_DESC, Order, Outcome, TradeState
-from mock_wechat.pay.refunds import Refund
+from mock_wechat.pay.refunds import Refund, RefundRequest
 from sandbox.control import api_error, read_json
 
 routes = web.RouteTableDef()
@@ -87,11 +87,74 @@ def pay_error(error: errors.WeChatError) -> web.Response:
     return web.json_response(body, status=status)
 
 
+ORDER_FILTERS = ("mch_id", "state", "payer", "out_trade_no")
+
+
 @routes.get("/_sandbox/api/orders")
 async def list_orders(request: web.Request) -> web.Response:
-    mch_id = request.query.get("mch_id")
+    """`?mch_id=&state=&payer=&out_trade_no=`: the orders matching every filter given, oldest first."""
+    unknown = sorted(set(request.query) - set(ORDER_FILTERS))
+    if unknown:
+        return api_error(400, f"unknown filters {unknown}; filters: {list(ORDER_FILTERS)}")
+    state = request.query.get("state")
+    if state is not None and state.upper() not in TradeState.__members__:
+        return api_error(400, f"state must be one of: {', '.join(TradeState.__members__)}")
+    payer = request.query.get("payer")
+    found = [
+        o
+        for o in request.app[PAY].orders_of(request.query.get("mch_id"))
+        if (state is None or o.trade_state == state.upper())
+        and (payer is None or payer in (o.user_id, o.openid))
+        and request.query.get("out_trade_no", o.out_trade_no) == o.out_trade_no
+    ]
+    return web.json_response({"orders": [order_json(o) for o in found]})
+
+
+@routes.post("/_sandbox/api/orders/{mch_id}/{out_trade_no}/close")
+async def close_order(request: web.Request) -> web.Response:
+    """Close an unpaid order as the merchant's closeorder would (409 when it is paid or closed already)."""
+    try:
+        order = request.app[PAY].close(request.match_info["mch_id"], request.match_info["out_trade_no"])
+    except errors.WeChatError as exc:
+        return pay_error(exc)
+    return web.json_response(order_json(order))
+
+
+@routes.post("/_sandbox/api/orders/{mch_id}/{out_trade_no}/refund")
+async def refund_order(request: web.Request) -> web.Response:
+    """Refund a paid order as the merchant's refund call would: `{"amount": fen}` (default: all that is left),
+    `"out_refund_no"` (default: made up), `"notify_url"` (default: none, so no refund notification)."""
+    body = await read_json(request)
+    if isinstance(body, web.Response):
+        return body
+    unknown = sorted(set(body) - {"amount", "out_refund_no", "notify_url", "reason"})
+    if unknown:
+        return api_error(400, f"unknown fields {unknown}; allowed: amount, out_refund_no, notify_url, reason")
     pay = request.app[PAY]
-    return web.json_response({"orders": [order_json(o) for o in pay.orders_of(mch_id)]})
+    mch_id, out_trade_no = request.match_info["mch_id"], request.match_info["out_trade_no"]
+    order = pay.order(mch_id, out_trade_no)
+    if order is None:
+        return api_error(404, f"merchant {mch_id} has no order {out_trade_no!r}")
+    amount = body.get("amount", order.remaining_refundable)
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        return api_error(400, "amount must be a whole number of fen")
+    texts = {name: body.get(name, "") for name in ("out_refund_no", "notify_url", "reason")}
+    if not all(isinstance(value, str) for value in texts.values()):
+        return api_error(400, "out_refund_no, notify_url and reason must be strings")
+    out_refund_no = str(texts["out_refund_no"]) or f"R{request.app[IDS].nonce()[:24]}"
+    wanted = RefundRequest(
+        order=order,
+        out_refund_no=out_refund_no,
+        total=order.total_fee,
+        refund=amount,
+        notify_url=str(texts["notify_url"]),
+        reason=str(texts["reason"]),
+    )
+    try:
+        refund, order = pay.make_refund(wanted)
+    except errors.WeChatError as exc:
+        return pay_error(exc)
+    return web.json_response({**order_json(order), "refund": refund_json(refund)}, status=201)
 
 
 @routes.get("/_sandbox/api/orders/{mch_id}/{out_trade_no}")
