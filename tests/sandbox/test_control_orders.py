@@ -75,7 +75,7 @@ async def test_closing_a_paid_order_is_409(api: Client, listener: Listener) -> N
     await pay(api, "T1")
     body = await post_json(api, f"/_sandbox/api/orders/{MCH_ID}/T1/close", {}, status=409)
     assert body == {
-        "error": "订单已支付",
+        "error": "商户订单已支付",
         "err_code": "ORDERPAID",
         "diagnostic": "order T1 is paid and cannot be closed; refund it instead",
     }
