@@ -18,7 +18,7 @@ from mock_wechat.config import WeChatConfig
 from mock_wechat.http_server import Runner
 from mock_wechat.ids import openid_for
 from mock_wechat.keys import KEYRING
-from sandbox import config_file, tls, up
+from sandbox import config_file, remote, tls, up
 from sandbox.app import create_app
 from sandbox.keys import TLS
 from sandbox.tunnel import front_for
@@ -28,6 +28,7 @@ log = logging.getLogger("sandbox")
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="wechat-sandbox", description="A local, offline WeChat for web-payment tests.")
+    remote.add_top_options(top)
     commands = top.add_subparsers(dest="command", required=True)
     for name, text in (
         ("serve", "run the emulated WeChat"),
@@ -68,6 +69,7 @@ def parser() -> argparse.ArgumentParser:
                 default="v2",
                 help="the WeChat Pay API the demo shop speaks: v2 (XML, MD5) or v3 (JSON, RSA); default v2",
             )
+    remote.add_commands(commands)
     ca = commands.add_parser(
         "ca",
         help="print the local CA certificate's path (made if missing)",
@@ -216,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "ca":
         return ca_command(args)
+    if args.command in remote.COMMANDS:
+        return remote.run(args)
     if args.notify_speed <= 0:
         print("wechat-sandbox: --notify-speed must be positive", file=sys.stderr)
         return 2

@@ -304,9 +304,12 @@ def query_int(request: web.Request, name: str, default: int, high: int) -> int |
 
 @routes.get("/_sandbox/api/journal")
 async def journal(request: web.Request) -> web.Response:
-    """`?after=ID&limit=N`: entries with ids above `after`, at most `limit`."""
+    """`?after=ID&limit=N`: entries with ids above `after`, at most `limit`; `?last=N`: the newest N. Oldest first."""
     after = query_int(request, "after", 0, MAX_ID)
     limit = query_int(request, "limit", 1000, PAGE_MAX)
-    if isinstance(after, str) or isinstance(limit, str):
-        return api_error(400, after if isinstance(after, str) else str(limit))
+    last = query_int(request, "last", 0, PAGE_MAX)
+    if isinstance(after, str) or isinstance(limit, str) or isinstance(last, str):
+        return api_error(400, next(v for v in (after, limit, last) if isinstance(v, str)))
+    if "last" in request.query:
+        return web.json_response({"entries": request.app[JOURNAL].recent(last)[::-1]})
     return web.json_response({"entries": request.app[JOURNAL].entries(after, limit)})
