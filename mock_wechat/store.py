@@ -23,6 +23,17 @@ CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, data T
 """
 
 
+@dataclass(frozen=True)
+class Record:
+    """One stored record as it is kept: what an export carries and an import puts back."""
+
+    kind: str
+    key: str
+    owner: str
+    expires_at: float | None
+    data: dict[str, Any]
+
+
 class Store(Protocol):
     """A narrow key-value interface per aggregate, so another backend can replace SQLite."""
 
@@ -30,6 +41,7 @@ class Store(Protocol):
     def put(self, kind: str, key: str, owner: str, data: dict[str, Any], expires_at: float | None = None) -> None: ...
     def delete(self, kind: str, key: str) -> None: ...
     def query(self, kind: str, owner: str | None = None) -> list[dict[str, Any]]: ...
+    def records(self) -> list[Record]: ...
     def prune(self, before: float) -> int: ...
     def meta_get(self, name: str) -> str | None: ...
     def meta_set(self, name: str, value: str) -> None: ...
@@ -99,6 +111,11 @@ class SQLiteStore:
         else:
             rows = self._db.execute("SELECT data FROM records WHERE kind=? AND owner=? ORDER BY rowid", (kind, owner))
         return [dict(json.loads(r[0])) for r in rows]
+
+    def records(self) -> list[Record]:
+        """Every record, in the order they were first written."""
+        rows = self._db.execute("SELECT kind, key, owner, expires_at, data FROM records ORDER BY rowid")
+        return [Record(r[0], r[1], r[2], r[3], dict(json.loads(r[4]))) for r in rows]
 
     def prune(self, before: float) -> int:
         """Drop records that expired before `before` (nothing expired is ever needed again)."""

@@ -15,7 +15,7 @@ from mock_wechat.ids import Ids
 from mock_wechat.keys import KEYRING, current_config
 from mock_wechat.store import SQLiteStore, Store
 from mock_wechat.trust import host_allowed, trusted_hosts
-from sandbox import console, control, control_config, control_keys, control_pay, control_tls, tls
+from sandbox import console, control, control_config, control_keys, control_pay, control_state, control_tls, tls
 from sandbox.journal import Journal
 from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED, TLS
 
@@ -65,6 +65,7 @@ def create_app(
     app.add_routes(control_config.routes)
     app.add_routes(control_keys.routes)
     app.add_routes(control_tls.routes)
+    app.add_routes(control_state.routes)
     app[console.CONSOLE_TEMPLATES] = console.templates()
     app.add_routes(console.routes)
     if owned:

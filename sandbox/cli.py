@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import socket
@@ -54,6 +55,13 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--config", type=Path, help="a TOML file overriding the defaults")
         sub.add_argument("--seed", type=int, help="seed for generated users and ids (reproducible runs)")
         sub.add_argument("--auto-user", metavar="ID", help="act as this user without showing the user picker")
+        sub.add_argument(
+            "--import",
+            dest="import_file",
+            type=Path,
+            metavar="FILE",
+            help="start from this state document (`wechat-sandbox export`) instead of the configured start",
+        )
         sub.add_argument(
             "--notify-speed",
             type=float,
@@ -132,6 +140,24 @@ async def warm_keys(app: web.Application) -> None:
         log.exception("making the merchants' API v3 keys failed; they are made on first use instead")
 
 
+class StartError(Exception):
+    """The sandbox cannot start as asked (a state document it cannot import)."""
+
+
+def load_scenario(app: web.Application, path: Path) -> None:
+    from sandbox.scenario import ScenarioError, import_state
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        import_state(app, document)
+    except OSError as exc:
+        raise StartError(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StartError(f"{path} is not a JSON state document: {exc}") from None
+    except ScenarioError as exc:
+        raise StartError(f"cannot import {path}: {exc}") from None
+
+
 class ListenError(Exception):
     """An address that cannot be bound (in use, or not this machine's)."""
 
@@ -176,6 +202,8 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
         if args.config is None:
             config = up.demo_config(config, shop_url)
     app = create_app(config, data_dir=None if args.in_memory else args.data_dir, notify_speed=args.notify_speed)
+    if args.import_file is not None:
+        load_scenario(app, args.import_file)
     tls_context = None if tls_sock is None else app[TLS].context()  # CAError before anything listens
     sites: list[tuple[web.Application, socket.socket]] = [(app, sandbox_sock)]
     if shop_sock is not None:
@@ -233,4 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ListenError, tls.CAError) as exc:
         print(f"wechat-sandbox: {exc}", file=sys.stderr)
         return 1
+    except StartError as exc:
+        print(f"wechat-sandbox: {exc}", file=sys.stderr)
+        return 2
     return 0

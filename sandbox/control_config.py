@@ -27,7 +27,7 @@ MERCHANT_FIELDS = {
 }
 
 
-def _changes(body: dict[str, Any], allowed: dict[str, type], domains: tuple[str, ...]) -> dict[str, Any] | str:
+def field_changes(body: dict[str, Any], allowed: dict[str, type], domains: tuple[str, ...]) -> dict[str, Any] | str:
     """Validated field changes; setting domains without `trust_loopback` turns WeChat's real rules on."""
     unknown = sorted(set(body) - set(allowed))
     if unknown:
@@ -62,7 +62,7 @@ async def configure_account(request: web.Request) -> web.Response:
     body = await read_json(request)
     if isinstance(body, web.Response):
         return body
-    changes = _changes(body, ACCOUNT_FIELDS, ("oauth_domains", "js_domains"))
+    changes = field_changes(body, ACCOUNT_FIELDS, ("oauth_domains", "js_domains"))
     if isinstance(changes, str):
         return api_error(400, changes)
     updated = replace(account, **changes)
@@ -81,7 +81,7 @@ async def configure_merchant(request: web.Request) -> web.Response:
     body = await read_json(request)
     if isinstance(body, web.Response):
         return body
-    changes = _changes(body, MERCHANT_FIELDS, ("pay_directories", "notify_hosts"))
+    changes = field_changes(body, MERCHANT_FIELDS, ("pay_directories", "notify_hosts"))
     if isinstance(changes, str):
         return api_error(400, changes)
     updated = replace(merchant, **changes)

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote, urlencode
 
@@ -36,6 +37,8 @@ COMMANDS = (
     "reset",
     "journal",
     "tail",
+    "export",
+    "import",
 )
 UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d|w)?", re.IGNORECASE)
@@ -392,6 +395,36 @@ def tail(client: Client, args: argparse.Namespace, out: Out, sleep: Callable[[fl
                 seen += 1
 
 
+def export(client: Client, args: argparse.Namespace, out: Out) -> None:
+    """The world as a state document: on stdout, or written atomically to `--output`."""
+    from sandbox.scenario import write_atomically
+
+    document = client.call("GET", "/_sandbox/api/state")
+    if args.output is None:
+        out.json(document)
+        return
+    try:
+        write_atomically(args.output, document)
+    except OSError as exc:
+        raise Failed(f"cannot write {args.output}: {exc.strerror}") from None
+    print(f"exported {len(document['records'])} records to {args.output}", file=sys.stderr)
+
+
+def import_(client: Client, args: argparse.Namespace, out: Out) -> None:
+    try:
+        document = json.loads(args.file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise Failed(f"cannot read {args.file}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Failed(f"{args.file} is not a JSON state document: {exc}") from None
+    answer = client.call("POST", "/_sandbox/api/state", document)
+    if out.as_json:
+        out.json(answer)
+        return
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(answer["imported"].items())) or "nothing"
+    out.line(f"imported {args.file} into {client.url}: {counts}")
+
+
 def _emit(out: Out, entry: dict[str, Any]) -> None:
     if out.as_json:
         out.line(json.dumps(entry, ensure_ascii=False))
@@ -457,6 +490,10 @@ def add_commands(commands: Any) -> None:
         else:
             sub.add_argument("--lines", type=int, default=10, help="show the last N entries first (default 10)")
             sub.add_argument("--count", type=int, help=argparse.SUPPRESS)  # stop after N new entries (tests)
+    sub = add("export", "the whole world (users, orders, notifications, clock, settings) as a JSON state document")
+    sub.add_argument("-o", "--output", type=Path, help="write it here, atomically (default: stdout)")
+    sub = add("import", "replace the world with a state document from `export`")
+    sub.add_argument("file", type=Path)
 
 
 HANDLERS: dict[str, Callable[[Client, argparse.Namespace, Out], None]] = {
@@ -473,6 +510,8 @@ HANDLERS: dict[str, Callable[[Client, argparse.Namespace, Out], None]] = {
     "reset": reset,
     "journal": journal,
     "tail": tail,
+    "export": export,
+    "import": import_,
 }
 
 
