@@ -267,6 +267,15 @@ class Runner(web.AppRunner):
         self._render = renderer(app)
         self._front = front
 
+    async def cleanup(self) -> None:
+        """aiohttp's cleanup, then close at once what is still open: a TLS connection's close waits for the
+        client's answer, and a loop stopped meanwhile would leave its socket open."""
+        transports = [h.transport for h in self.server.connections] if self.server is not None else []
+        await super().cleanup()
+        for transport in transports:
+            if transport is not None:
+                transport.abort()
+
     async def _make_server(self) -> web.Server:
         made = await super()._make_server()  # starts the app up and freezes it
         handler_options = {k: v for k, v in self._options.items() if k not in ("handle_signals", "shutdown_timeout")}

@@ -204,7 +204,8 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
     app = create_app(config, data_dir=None if args.in_memory else args.data_dir, notify_speed=args.notify_speed)
     if args.import_file is not None:
         load_scenario(app, args.import_file)
-    tls_context = None if tls_sock is None else app[TLS].context()  # CAError before anything listens
+    if tls_sock is not None:  # CAError before anything listens
+        app[TLS].listen(tls_sock.getsockname()[1], args.host)
     sites: list[tuple[web.Application, socket.socket]] = [(app, sandbox_sock)]
     if shop_sock is not None:
         from demo_shop import create_app as create_shop  # only `up` pays for importing the shop
@@ -220,11 +221,10 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
             runners.append(runner)
             await runner.setup()
             await web.SockSite(runner, sock).start()
-            if each is app and tls_sock is not None:
-                await web.SockSite(runner, tls_sock, ssl_context=tls_context).start()
+            if each is app and tls_sock is not None:  # the front does TLS on it (and journals failed handshakes)
+                await web.SockSite(runner, tls_sock).start()
         print(f"WeChat sandbox listening on {sandbox_url}", flush=True)
         if tls_sock is not None:
-            app[TLS].url = url_of(tls_sock, args.host, "https")
             print(f"WeChat sandbox TLS listening on {app[TLS].url}", flush=True)
             print(f"  CA certificate: {app[TLS].ca.certificate_path.resolve()}", flush=True)
         if with_shop:

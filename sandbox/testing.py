@@ -68,9 +68,9 @@ class AppThread:
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
         if self._tls_port is not None:
-            server_tls = self.app[TLS]
-            await web.TCPSite(runner, "127.0.0.1", self._tls_port, ssl_context=server_tls.context()).start()
-            self.tls_url = server_tls.url = f"https://127.0.0.1:{runner.addresses[1][1]}"
+            site = web.TCPSite(runner, "127.0.0.1", self._tls_port)  # the front does TLS (and journals failures)
+            await site.start()
+            self.tls_url = self.app[TLS].listen(runner.addresses[1][1], "127.0.0.1")
 
     def start(self) -> Self:
         self._thread.start()

@@ -299,6 +299,8 @@ class ServerTLS:
         self.directory = directory
         self.url: str | None = None
         """Where the TLS listener listens, once one does (`https://HOST:PORT`)."""
+        self.ports: set[int] = set()
+        """The ports of the TLS listeners: a connection accepted on one is TLS from its first byte."""
         self._names = names
         self._client_certificates = client_certificates
         self._allowed = allowed
@@ -307,6 +309,16 @@ class ServerTLS:
         self._covered: frozenset[str] = frozenset()
         self._extra: dict[str, ssl.SSLContext] = {}
         self._trusted: set[str] = set()
+
+    def listen(self, port: int, host: str) -> str:
+        """Mark `port` (a plain socket the sandbox's runner serves) as a TLS listener; its URL."""
+        self.context()  # made now: a CA that cannot be used stops the start, not the first client
+        self.ports.add(port)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)  # noqa: S104
+        if ":" in shown and not shown.startswith("["):
+            shown = f"[{shown}]"
+        self.url = f"https://{shown}:{port}"
+        return self.url
 
     @property
     def ca_certificate(self) -> Path | None:

@@ -29,8 +29,8 @@ TUNNEL_PORT = 443
 ESTABLISHED = b"HTTP/1.1 200 Connection Established\r\n\r\n"
 NO_PROXY_HINT = "leave other hosts out of the proxy (NO_PROXY=localhost,127.0.0.1,… or a proxy per host)"
 
-Report = Callable[[str, str, int, str], None]
-"""(peer, target, status, why): a tunnel refused or failed, for the log and the journal."""
+Report = Callable[[str, str, int, str, str], None]
+"""(peer, target, status, why, method): a tunnel refused or a handshake failed, for the log and the journal."""
 
 
 def target_refusal(target: str) -> str | None:
@@ -78,8 +78,8 @@ class Tunnel:
         """The protocol of one accepted connection (`mock_wechat.http_server.Runner`'s `front`)."""
         return _TunnelFront(self, make_http)
 
-    def refuse(self, peer: str, target: str, status: int, why: str) -> None:
-        self._refused(peer, target, status, why)
+    def refuse(self, peer: str, target: str, status: int, why: str, method: str = "CONNECT") -> None:
+        self._refused(peer, target, status, why, method)
 
 
 class _TunnelFront(Front):
@@ -89,6 +89,16 @@ class _TunnelFront(Front):
         super().__init__(make_http)
         self._tunnel = tunnel
         self._task: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        sockname = transport.get_extra_info("sockname")
+        if isinstance(sockname, tuple) and len(sockname) >= 2 and sockname[1] in self._tunnel.tls.ports:
+            # The TLS listener: the same handshake as a tunnel's, so a failed one is journaled the same way.
+            self._decide()
+            self.transport.pause_reading()
+            where = f"{sockname[0]}:{sockname[1]}"
+            self._task = asyncio.get_running_loop().create_task(self._secure(self._tunnel.tls.context(), where, "TLS"))
 
     def wants(self, start: bytes) -> bool | None:
         if start.startswith(CONNECT):
@@ -131,7 +141,7 @@ class _TunnelFront(Front):
         self.transport.close()
         self._tunnel.refuse(self.peer, target, status, why)
 
-    async def _secure(self, context: ssl.SSLContext, target: str) -> None:
+    async def _secure(self, context: ssl.SSLContext, target: str, method: str = "CONNECT") -> None:
         """TLS on the accepted connection, as `target`'s server; then the HTTP handler takes it."""
         loop = asyncio.get_running_loop()
         pending = _Pending()
@@ -140,10 +150,7 @@ class _TunnelFront(Front):
                 self.transport, pending, context, server_side=True, ssl_handshake_timeout=HEADER_TIMEOUT
             )
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
-            why = f"the TLS handshake for {target} failed: {exc}"
-            if "certificate unknown" in str(exc).lower() or "unknown ca" in str(exc).lower():
-                why += f" (the client does not trust the sandbox's CA: {self._tunnel.tls.ca.certificate_path})"
-            self._tunnel.refuse(self.peer, target, 502, why)
+            self._tunnel.refuse(self.peer, target, 502, self._handshake_failure(target, exc), method)
             return
         if secured is None:  # the connection closed during the handshake
             return
@@ -155,17 +162,29 @@ class _TunnelFront(Front):
         if pending.eof:
             http.eof_received()
 
+    def _handshake_failure(self, target: str, exc: BaseException) -> str:
+        why = f"the TLS handshake for {target} failed: {exc or type(exc).__name__}"
+        text = str(exc).lower()
+        if "certificate unknown" in text or "unknown ca" in text or "bad certificate" in text:
+            why += f" (the client does not trust the sandbox's CA: {self._tunnel.tls.ca.certificate_path})"
+        elif "certificate verify failed" in text:
+            why += (
+                " (the client presented a certificate of no merchant of this sandbox; WeChat's mutual TLS takes the "
+                "merchant's API certificate, apiclient_cert.pem, from the console)"
+            )
+        return why
+
 
 def reporter(app: web.Application) -> Report:
     """Log a refused or failed tunnel as one warning line and journal it (method CONNECT, path the target)."""
 
-    def refused(peer: str, target: str, status: int, why: str) -> None:
+    def refused(peer: str, target: str, status: int, why: str, method: str) -> None:
         now = app[CLOCK].now()
         rid = app[IDS].rid(now)
-        log.warning("refused CONNECT %s from %s (%d), rid %s: %s", printable(target), peer, status, rid, why)
+        log.warning("refused %s %s from %s (%d), rid %s: %s", method, printable(target), peer, status, rid, why)
         exchange = Exchange(
             time=now,
-            method="CONNECT",
+            method=method,
             path=printable(target) or "(none)",
             query={},
             status=status,

@@ -196,3 +196,64 @@ def test_the_tls_listener_negotiates_http_1_1(served: SandboxThread) -> None:
         socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="localhost"
     ) as sock:
         assert sock.selected_alpn_protocol() == "http/1.1"
+
+
+def journal_last(server: SandboxThread) -> dict[str, object]:
+    from sandbox.testing import WeChatSandbox
+
+    sandbox = WeChatSandbox(server.url)
+    sandbox.notifications()  # a round trip: the failed handshake has been handled by now
+    return sandbox.journal()[-1]
+
+
+def test_a_client_that_does_not_trust_the_ca_is_journaled(served: SandboxThread) -> None:
+    port = int(served.tls_url.rsplit(":", 1)[1])
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        ssl.create_default_context().wrap_socket(raw, server_hostname="localhost")
+    raw.close()
+    entry = journal_last(served)
+    assert (entry["method"], entry["path"], entry["status"]) == ("TLS", f"127.0.0.1:{port}", 502)
+    assert str(entry["diagnostic"]).endswith(f"(the client does not trust the sandbox's CA: {served.ca_certificate})")
+
+
+def test_a_client_certificate_of_no_merchant_is_journaled(served: SandboxThread, tmp_path: Path) -> None:
+    stranger = tls.LocalCA.load_or_create(tmp_path / "stranger")
+    chain, key = stranger.issue(["stranger"])
+    (tmp_path / "cert.pem").write_bytes(chain)
+    (tmp_path / "key.pem").write_bytes(key)
+    context = ssl.create_default_context(cafile=str(served.ca_certificate))
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    port = int(served.tls_url.rsplit(":", 1)[1])
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    answer = b"refused"
+    try:  # TLS 1.3: the client learns of the refusal only when it reads (an alert, or the connection closed)
+        with context.wrap_socket(raw, server_hostname="localhost") as sock:
+            sock.sendall(b"GET /_sandbox/api/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            answer = sock.recv(1)
+    except (ssl.SSLError, ConnectionError):
+        pass
+    assert answer in (b"refused", b"")
+    entry = journal_last(served)
+    assert (entry["method"], entry["status"]) == ("TLS", 502)
+    assert str(entry["diagnostic"]).endswith(
+        "(the client presented a certificate of no merchant of this sandbox; WeChat's mutual TLS takes the "
+        "merchant's API certificate, apiclient_cert.pem, from the console)"
+    )
+
+
+def test_stopping_closes_open_tls_connections(tmp_path: Path) -> None:
+    import gc
+    import warnings
+
+    import requests
+
+    server = SandboxThread(tls_port=0, ca_dir=tmp_path).start()
+    session = requests.Session()
+    session.get(f"{server.tls_url}/_sandbox/api/health", verify=str(server.ca_certificate), timeout=5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        server.stop()
+        gc.collect()
+    session.close()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
