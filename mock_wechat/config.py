@@ -110,6 +110,9 @@ class WeChatConfig:
     seed: int | None = None
     allowed_hosts: tuple[str, ...] = ()
     """Host names the sandbox answers under besides IP literals, localhost and WeChat's hosts (a container name)."""
+    jssdk_source: str = field(default="", repr=False)
+    """The JS-SDK that res.wx.qq.com's `/open/js/jweixin-*.js` answers with: the text of the config file's
+    `jssdk_file` (npm `weixin-js-sdk` or a saved `jweixin-1.6.0.js`), read once at load. Empty: the sandbox's own."""
     _by_appid: dict[str, Account] = field(init=False, repr=False, compare=False)
     _by_mch_id: dict[str, Merchant] = field(init=False, repr=False, compare=False)
 

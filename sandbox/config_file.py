@@ -18,7 +18,7 @@ class ConfigError(Exception):
 
 
 TOP_LEVEL = ("sandbox", "accounts", "merchants", "users")
-SANDBOX_KEYS = ("seed", "auto_user", "allowed_hosts")
+SANDBOX_KEYS = ("seed", "auto_user", "allowed_hosts", "jssdk_file")
 NOT_IN_FILES = ("v3_keys",)
 """Dataclass fields a config file does not name directly (their own keys below fill them)."""
 KEY_FILES = {
@@ -90,6 +90,8 @@ def _sandbox_section(raw: dict[str, Any]) -> dict[str, Any]:
         _check_type(section["auto_user"], str, "sandbox.auto_user")
     if "allowed_hosts" in section:
         _check_type(section["allowed_hosts"], tuple[str, ...], "sandbox.allowed_hosts")
+    if "jssdk_file" in section:
+        _check_type(section["jssdk_file"], str, "sandbox.jssdk_file")
     return section
 
 
@@ -168,6 +170,21 @@ def _read_pem(base: Path, name: str, where: str) -> str:
         raise ConfigError(f"{where}: {path} is not a PEM file (PEM is ASCII text)") from None
 
 
+def _read_jssdk(base: Path, name: str) -> str:
+    """`[sandbox] jssdk_file`: the JS-SDK to serve at res.wx.qq.com's paths, read once (relative to the config)."""
+    where = "sandbox.jssdk_file"
+    path = base / Path(name).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}: {path} is not UTF-8 text (the JS-SDK is a JavaScript file)") from None
+    if not text.strip():
+        raise ConfigError(f"{where}: {path} is empty")
+    return text
+
+
 def _user(raw: dict[str, Any], where: str) -> User:
     data = _table(raw, User, where, ("id",))
     data.setdefault("nickname", data["id"])
@@ -214,4 +231,5 @@ def load(path: Path | None, *, seed: int | None = None, auto_user: str | None = 
         auto_user=auto_user,
         seed=seed,
         allowed_hosts=tuple(section.get("allowed_hosts", ())),
+        jssdk_source=_read_jssdk(base, section["jssdk_file"]) if "jssdk_file" in section else "",
     )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mock_wechat import trust
 from mock_wechat.surfaces.assets import static_root
 
 if TYPE_CHECKING:
@@ -53,6 +57,50 @@ def find_chromium() -> str | None:
 
 def launch_options() -> dict[str, Any]:
     return {"executable_path": find_chromium(), "args": CHROMIUM_ARGS}
+
+
+def proxy_launch_options(proxy_url: str, ca_certificate: Path) -> dict[str, Any]:
+    """`chromium.launch(**proxy_launch_options(sandbox.url, sandbox.ca_certificate))`: `launch_options()`, and
+    WeChat's hosts (res.wx.qq.com, open.weixin.qq.com, api.weixin.qq.com …) reached through the sandbox's proxy
+    with its CA trusted, so a page's `https://res.wx.qq.com/open/js/jweixin-1.6.0.js` loads with no routing.
+
+    Only WeChat's hosts go to the proxy (a PAC script): the pages under test and the browser's own traffic go
+    direct. (Playwright's `proxy` option would send loopback through the proxy too, and the sandbox refuses
+    other hosts.) The CA is trusted by its public key, `--ignore-certificate-errors-spki-list`, as Chromium on
+    Linux otherwise reads roots from an NSS database only `certutil` writes: a certificate error is forgiven
+    when the chain the server sends holds a certificate with that key, and the sandbox's chain holds its CA."""
+    parts = urlsplit(proxy_url)
+    if parts.scheme != "http" or not parts.hostname or parts.port is None:
+        raise ValueError(f"the sandbox's proxy is its http://HOST:PORT URL, got {proxy_url!r}")
+    options = launch_options()
+    options["args"] = [
+        *options["args"],
+        f"--proxy-pac-url={proxy_pac_url(parts.netloc)}",
+        f"--ignore-certificate-errors-spki-list={spki_hash(ca_certificate)}",
+    ]
+    return options
+
+
+def proxy_pac_url(proxy: str) -> str:
+    """A `data:` PAC script sending WeChat's hosts (any scheme) to the HTTP proxy `proxy` (`HOST:PORT`)."""
+    script = (
+        f"var WECHAT_HOSTS = {json.dumps(list(trust.WECHAT_HOSTS))};\n"
+        "function FindProxyForURL(url, host) {\n"
+        "  host = host.toLowerCase().replace(/\\.$/, '');\n"
+        f'  return WECHAT_HOSTS.indexOf(host) !== -1 ? {json.dumps("PROXY " + proxy)} : "DIRECT";\n'
+        "}\n"
+    )
+    return "data:application/x-ns-proxy-autoconfig;base64," + base64.b64encode(script.encode()).decode()
+
+
+def spki_hash(certificate: Path) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate: what Chromium's SPKI lists take."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificate(certificate.read_bytes())
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 def context_options(platform: str = "android") -> dict[str, Any]:

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from mock_wechat.keys import current_config
+
 ASSET_SUFFIXES = (".js", ".css", ".html", ".svg")
 JWEIXIN_VERSIONS = ("1.0.0", "1.2.0", "1.3.2", "1.4.0", "1.5.0", "1.6.0")
-"""The res.wx.qq.com/open/js/jweixin-*.js files pages load; all answered with static/jweixin-sandbox.js."""
+"""The res.wx.qq.com/open/js/jweixin-*.js files pages load; all answered with static/jweixin-sandbox.js, or with
+the config's JS-SDK file (`[sandbox] jssdk_file`) when it names one."""
 
 
 def static_root() -> Path:
@@ -32,11 +35,29 @@ def load_assets(root: Path | None = None) -> dict[str, tuple[bytes, str]]:
     return assets
 
 
+def jssdk_script(source: str) -> bytes:
+    """A configured JS-SDK as res.wx.qq.com serves it: a plain <script> that defines `wx` and `jWeixin`.
+
+    npm's `weixin-js-sdk` is CommonJS (`module.exports = …`), which a <script> cannot run: it gets a `module`
+    of its own in a function scope (no global `module` leaks into the page) and hands its export to `window`,
+    as the real file does. Any other file (a saved `jweixin-1.6.0.js`) is served as it is."""
+    if "module.exports" not in source:
+        return source.encode()
+    return (
+        "/* wechat-sandbox: the configured CommonJS JS-SDK, wrapped to run as res.wx.qq.com's plain script */\n"
+        "(function () {\nvar module = { exports: {} };\nvar exports = module.exports;\n"
+        f"{source}\n;window.wx = window.jWeixin = module.exports;\n}})();\n"
+    ).encode()
+
+
 def add_routes(app: web.Application) -> None:
     assets = load_assets()
+    source = current_config(app).jssdk_source
+    sandbox_jweixin = assets["jweixin-sandbox.js"]
+    jweixin_file = (jssdk_script(source), sandbox_jweixin[1]) if source else sandbox_jweixin
 
-    def serve(name: str) -> web.Response:
-        body, kind = assets[name]
+    def serve(file: tuple[bytes, str]) -> web.Response:
+        body, kind = file
         return web.Response(
             body=body,
             content_type=kind,
@@ -48,10 +69,10 @@ def add_routes(app: web.Application) -> None:
         name = request.match_info["name"]
         if name not in assets:
             raise web.HTTPNotFound()
-        return serve(name)
+        return serve(assets[name])
 
     async def jweixin(request: web.Request) -> web.Response:
-        return serve("jweixin-sandbox.js")
+        return serve(jweixin_file)
 
     app.router.add_get("/_sandbox/static/{name}", static)
     for version in JWEIXIN_VERSIONS:

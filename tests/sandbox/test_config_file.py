@@ -346,6 +346,45 @@ def test_allowed_hosts_must_be_a_list_of_strings(tmp_path: Path) -> None:
     assert error == "sandbox.allowed_hosts: must be a list of strings, got 'wechat-sandbox'"
 
 
+# -- the JS-SDK served at res.wx.qq.com's paths ------------------------------------------------------
+
+
+def test_no_jssdk_file_leaves_the_sandboxs_own() -> None:
+    assert load(None).jssdk_source == ""
+
+
+def test_jssdk_file_is_read_once_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "conf" / "js").mkdir(parents=True)
+    (tmp_path / "conf" / "js" / "jweixin.js").write_text("module.exports = {}; // 微信\n", encoding="utf-8")
+    (tmp_path / "conf" / "sandbox.toml").write_text('[sandbox]\njssdk_file = "js/jweixin.js"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    config = load(Path("conf/sandbox.toml"))
+    (tmp_path / "conf" / "js" / "jweixin.js").unlink()  # read at load: nothing is read again later
+    assert config.jssdk_source == "module.exports = {}; // 微信\n"
+
+
+def test_a_missing_jssdk_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    message = error_of(tmp_path, '[sandbox]\njssdk_file = "node_modules/weixin-js-sdk/index.js"\n')
+    path = tmp_path / "node_modules" / "weixin-js-sdk" / "index.js"
+    assert message == f"sandbox.jssdk_file: cannot read {path}: No such file or directory"
+
+
+def test_a_jssdk_file_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "sdk.js").write_bytes(b"\xff\xfe\x00var wx;")
+    message = error_of(tmp_path, '[sandbox]\njssdk_file = "sdk.js"\n')
+    assert message == f"sandbox.jssdk_file: {tmp_path / 'sdk.js'} is not UTF-8 text (the JS-SDK is a JavaScript file)"
+
+
+def test_an_empty_jssdk_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "sdk.js").write_text("\n", encoding="utf-8")
+    message = error_of(tmp_path, '[sandbox]\njssdk_file = "sdk.js"\n')
+    assert message == f"sandbox.jssdk_file: {tmp_path / 'sdk.js'} is empty"
+
+
+def test_jssdk_file_must_be_a_string(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "[sandbox]\njssdk_file = true\n") == "sandbox.jssdk_file: must be a string, got True"
+
+
 # -- API v3: the merchant's own keys, its API v3 key, which key signs answers ------------------------
 
 MERCHANT = '[[merchants]]\nmch_id = "1900000109"\nkey = "k"\n'
