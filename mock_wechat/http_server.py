@@ -154,6 +154,8 @@ class Front(asyncio.Protocol):
         self.make_http = make_http
         self.transport: asyncio.Transport
         self.peer = "?"
+        self.registry: set[Front] | None = None
+        """The server's fronts not yet handed to HTTP (set by the server), closed when it stops."""
         self._buffer = b""
         self._timer: asyncio.TimerHandle | None = None
         self._decided = False
@@ -185,6 +187,7 @@ class Front(asyncio.Protocol):
             http = self.make_http()
             self.transport.set_protocol(http)
             http.connection_made(self.transport)
+            self.handed_over()
             http.data_received(self._buffer)
             self._buffer = b""
         elif self.take(self._buffer):
@@ -196,12 +199,18 @@ class Front(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
 
+    def handed_over(self) -> None:
+        """The connection is the HTTP handler's now (aiohttp closes it on stop) or gone."""
+        if self.registry is not None:
+            self.registry.discard(self)
+
     def eof_received(self) -> bool:
         return False
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        self.handed_over()
 
 
 FrontFactory = Callable[[Callable[[], asyncio.Protocol]], asyncio.Protocol]
@@ -229,12 +238,19 @@ class _Server(web.Server):
         )
         self._handler_loop, self._handler_kwargs, self._handler_render = loop, kwargs, render
         self._front = front
+        self.fronts: set[Front] = set()
 
     def _http(self) -> RequestHandler:
         return _Handler(self, loop=self._handler_loop, render=self._handler_render, **self._handler_kwargs)
 
     def __call__(self) -> asyncio.Protocol:  # type: ignore[override]
-        return self._http() if self._front is None else self._front(self._http)
+        if self._front is None:
+            return self._http()
+        made = self._front(self._http)
+        if isinstance(made, Front):
+            made.registry = self.fronts
+            self.fronts.add(made)
+        return made
 
 
 class Runner(web.AppRunner):
@@ -271,6 +287,8 @@ class Runner(web.AppRunner):
         """aiohttp's cleanup, then close at once what is still open: a TLS connection's close waits for the
         client's answer, and a loop stopped meanwhile would leave its socket open."""
         transports = [h.transport for h in self.server.connections] if self.server is not None else []
+        if isinstance(self.server, _Server):  # connections no HTTP handler has yet (silent, or in a TLS handshake)
+            transports += [front.transport for front in self.server.fronts if hasattr(front, "transport")]
         await super().cleanup()
         for transport in transports:
             if transport is not None:

@@ -99,7 +99,10 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         error = errors.PaySystemBusy(why) if wire_of(request) is Wire.V2 else errors.SystemError_(why)
     if error is not None:
         error.diagnostic = trust.printable(error.diagnostic)  # a header's undecodable bytes must not break a page
-        response = render_error(request, error, rid)
+        if isinstance(error, trust.Refused) and error.proxy:  # a proxy's refusal, not WeChat's
+            response = proxy_refusal(error.diagnostic)
+        else:
+            response = render_error(request, error, rid)
         if isinstance(error, errors.MalformedRequest | errors.MalformedRequestV2) and request.protocol is not None:
             # Answer, then close: aiohttp would otherwise read on through the broken body and log it again.
             with contextlib.suppress(ConnectionError):  # the client may be gone already
@@ -122,6 +125,11 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
     )
     report(app, exchange)
     return response
+
+
+def proxy_refusal(why: str) -> web.Response:
+    """What the sandbox answers, as a proxy, for a host it does not serve: 403 and why, in plain text."""
+    return web.Response(status=403, text=f"wechat-sandbox: {why}\n", content_type="text/plain", charset="utf-8")
 
 
 def _local_port(request: web.Request) -> int | None:

@@ -30,9 +30,11 @@ class Refused(WeChatError):
 
     status = 403
 
-    def __init__(self, diagnostic: str, *, host: bool = False) -> None:
+    def __init__(self, diagnostic: str, *, host: bool = False, proxy: bool = False) -> None:
         super().__init__(diagnostic)
         self.host = host
+        self.proxy = proxy
+        """Refused as a proxy (an absolute-form request for another host): answered as a proxy, not as WeChat."""
 
     @property
     def wire_code(self) -> int | str:
@@ -129,6 +131,7 @@ def proxy_refusal(method: str, target: str, local_port: int | None) -> Refused |
         f"{method} {printable(target)}: the sandbox is a proxy for WeChat's hosts only ({', '.join(WECHAT_HOSTS)}) "
         "and never connects anywhere; leave other hosts out of the proxy (NO_PROXY=localhost,127.0.0.1,…)",
         host=True,
+        proxy=True,
     )
 
 

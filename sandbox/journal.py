@@ -9,9 +9,9 @@ from mock_wechat.keys import Exchange
 from mock_wechat.store import Store
 from sandbox.masking import mask_params
 
-NOT_JOURNALED = ("/_sandbox/api/", "/_sandbox/static/", "/_sandbox/avatar/")
-CONSOLE_PATHS = frozenset({"/", "/_sandbox/"})
-"""The workbench's own pages: looking at the journal does not write to it."""
+WORKBENCH = "/_sandbox/"
+EMULATED = ("/_sandbox/bridge/", "/_sandbox/oauth/")
+"""The paths under /_sandbox/ that emulate WeChat (the in-page bridge's back end, the user picker and consent)."""
 KEEP = 10_000
 TRIM_EVERY = 500
 PAGE_MAX = 10_000
@@ -28,7 +28,7 @@ class Journal:
         self._since_trim = 0
 
     def __call__(self, exchange: Exchange) -> None:
-        if exchange.path.startswith(NOT_JOURNALED) or exchange.path in CONSOLE_PATHS:
+        if exchange.error is None and is_workbench(exchange.path):
             return
         self._store.journal_append(entry(exchange))
         self._since_trim += 1
@@ -42,6 +42,12 @@ class Journal:
 
     def recent(self, limit: int) -> list[dict[str, Any]]:
         return self._store.journal_recent(_within(limit, PAGE_MAX))
+
+
+def is_workbench(path: str) -> bool:
+    """The workbench's own pages and API (and `/`, the way to them): looking at the journal does not write to it.
+    Refusals are journaled wherever they happen."""
+    return path == "/" or (path.startswith(WORKBENCH) and not path.startswith(EMULATED))
 
 
 def _within(value: int, high: int) -> int:

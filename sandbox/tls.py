@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # cryptography is imported where it is used: a sandbox that s
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
+MUTUAL_TLS_HOSTS = frozenset({"api.mch.weixin.qq.com", "api2.mch.weixin.qq.com"})
+"""Where WeChat asks for the merchant's certificate (`/secapi/…`): a tunnel to another host is not asked (a
+browser asked for a certificate drops its first handshake and retries)."""
 CA_FILE = "ca.pem"
 CA_KEY_FILE = "ca-key.pem"
 CA_YEARS = 10
@@ -284,9 +287,10 @@ def _load_chain(context: ssl.SSLContext, chain: bytes, key: bytes) -> None:
 class ServerTLS:
     """The TLS side of one sandbox: its CA (made on first use) and the server context every TLS connection uses.
 
-    Client certificates are asked for but optional: `/secapi/…` looks at what was presented (WeChat's mutual TLS),
-    every other path ignores it. The merchants' certificates are trusted as they appear (checked at each
-    handshake), and a handshake naming a host the certificate lacks gets one that has it, if the host is allowed.
+    Client certificates are asked for (but optional) where WeChat Pay is served: `/secapi/…` looks at what was
+    presented (WeChat's mutual TLS), every other path ignores it. The merchants' certificates are trusted as they
+    appear (checked at each handshake), and a handshake naming a host the certificate lacks gets one that has it,
+    if the host is allowed.
     """
 
     def __init__(
@@ -306,6 +310,9 @@ class ServerTLS:
         self._allowed = allowed
         self._ca: LocalCA | None = None
         self._context: ssl.SSLContext | None = None
+        self._quiet: ssl.SSLContext | None = None
+        self._chain: tuple[bytes, bytes] | None = None
+        self._chain_names: list[str] = []
         self._covered: frozenset[str] = frozenset()
         self._extra: dict[str, ssl.SSLContext] = {}
         self._trusted: set[str] = set()
@@ -332,43 +339,50 @@ class ServerTLS:
             self._ca = LocalCA.load_or_create(self.directory)
         return self._ca
 
-    def context(self) -> ssl.SSLContext:
-        """The server context (made once; CAError when the CA's files are unusable)."""
-        if self._context is None:
+    def context(self, *, ask: bool = True) -> ssl.SSLContext:
+        """The server context (made once; CAError when the CA's files are unusable). `ask`: request a client
+        certificate (optional; WeChat's mutual TLS on `/secapi/…`). Browsers drop a handshake that asks and retry
+        without, so a tunnel to a page's host does not ask; the TLS listener does (no host is known before)."""
+        if self._context is None or self._quiet is None:
             names = server_names(self._names())
-            self._context = self._make(names)
+            self._context = self._make(names, ask=True)
+            self._quiet = self._make(names, ask=False)
             self._covered = frozenset(names)
-        return self._context
+        return self._context if ask else self._quiet
 
-    def _make(self, names: list[str]) -> ssl.SSLContext:
+    def _make(self, names: list[str], *, ask: bool) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.set_alpn_protocols(["http/1.1"])
-        _load_chain(context, *self.ca.issue(names))
-        context.verify_mode = ssl.CERT_OPTIONAL
-        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # a merchant certificate is its own anchor
+        chain, key = self._chain if self._chain is not None and names == self._chain_names else self.ca.issue(names)
+        self._chain, self._chain_names = (chain, key), names
+        _load_chain(context, chain, key)
+        if ask:
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # a merchant certificate is its own anchor
         context.sni_callback = self._on_hello
         for pem in self._trusted:
             _trust(context, pem)
         return context
 
     def _on_hello(self, sock: ssl.SSLObject, name: str | None, context: ssl.SSLContext) -> None:
-        self._trust_merchants(context)
+        """Each ClientHello: trust new merchant certificates; a name the certificate lacks gets one that has it.
+        (A switched connection keeps its first context's verify mode and uses the new context's trust store.)"""
+        self._trust_merchants()
         if name is None or name.lower() in self._covered:
             return
         extra = self._extra.get(name.lower())
         if extra is None and self._allowed(name) and len(self._extra) < 64:
-            extra = self._extra[name.lower()] = self._make(server_names([name]))
+            extra = self._extra[name.lower()] = self._make(server_names([name]), ask=False)
         if extra is not None:
-            self._trust_merchants(extra)
             sock.context = extra
 
-    def _trust_merchants(self, context: ssl.SSLContext) -> None:
+    def _trust_merchants(self) -> None:
         """Trust the merchant certificates made since the last handshake (a client may present one at once)."""
         for pem in self._client_certificates():
             if pem not in self._trusted:
                 self._trusted.add(pem)
-                for each in (self._context, *self._extra.values()):
+                for each in (self._context, self._quiet, *self._extra.values()):
                     if each is not None:
                         _trust(each, pem)
 

@@ -19,7 +19,7 @@ from mock_wechat.keys import CLOCK, IDS, Exchange
 from mock_wechat.middleware import report
 from mock_wechat.trust import WECHAT_HOSTS, printable
 from sandbox.keys import TLS
-from sandbox.tls import CAError, ServerTLS
+from sandbox.tls import MUTUAL_TLS_HOSTS, CAError, ServerTLS
 
 log = logging.getLogger("sandbox.proxy")
 
@@ -121,7 +121,8 @@ class _TunnelFront(Front):
             self._answer(403, why, target)
         else:
             try:
-                context = self._tunnel.tls.context()
+                host = (urlsplit(f"//{target}").hostname or "").rstrip(".")
+                context = self._tunnel.tls.context(ask=host in MUTUAL_TLS_HOSTS)
             except CAError as exc:
                 self._answer(500, str(exc), target)
             else:
@@ -149,14 +150,21 @@ class _TunnelFront(Front):
             secured = await loop.start_tls(
                 self.transport, pending, context, server_side=True, ssl_handshake_timeout=HEADER_TIMEOUT
             )
-        except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
+        except ssl.SSLError as exc:
+            self.handed_over()
             self._tunnel.refuse(self.peer, target, 502, self._handshake_failure(target, exc), method)
             return
+        except (OSError, TimeoutError) as exc:  # the client went away mid-handshake (a browser retrying): no fault
+            self.handed_over()
+            log.debug("a TLS handshake for %s from %s ended: %r", target, self.peer, exc)
+            return
         if secured is None:  # the connection closed during the handshake
+            self.handed_over()
             return
         http = self.make_http()
         secured.set_protocol(http)
         http.connection_made(secured)
+        self.handed_over()
         for data in pending.received:
             http.data_received(data)
         if pending.eof:

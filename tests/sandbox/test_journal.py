@@ -11,7 +11,7 @@ import pytest
 from mock_wechat.keys import Exchange
 from mock_wechat.store import SQLiteStore
 from sandbox import journal as journal_module
-from sandbox.journal import NOT_JOURNALED, Journal, entry
+from sandbox.journal import Journal, entry, is_workbench
 from sandbox.masking import SECRET_NAMES, mask, mask_params
 
 TOKEN = "Ab" + "x" * 130 + "_-Yz"
@@ -152,7 +152,17 @@ def test_what_reaches_the_store_is_already_masked(store: SQLiteStore) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/_sandbox/api/journal", "/_sandbox/api/reset", "/_sandbox/static/app.js", "/_sandbox/avatar/alice/132"]
+    "path",
+    [
+        "/",
+        "/_sandbox/",
+        "/_sandbox/orders",
+        "/_sandbox/journal",
+        "/_sandbox/api/journal",
+        "/_sandbox/api/reset",
+        "/_sandbox/static/app.js",
+        "/_sandbox/avatar/alice/132",
+    ],
 )
 def test_the_workbench_own_paths_are_not_journaled(store: SQLiteStore, path: str) -> None:
     journal = Journal(store)
@@ -164,7 +174,15 @@ def test_the_sandbox_pages_of_the_oauth_flow_are_journaled(store: SQLiteStore) -
     journal = Journal(store)
     journal(exchange("/_sandbox/oauth/consent", method="POST", query={}))
     assert [e["path"] for e in journal.entries()] == ["/_sandbox/oauth/consent"]
-    assert not "/_sandbox/oauth/consent".startswith(NOT_JOURNALED)
+    assert not is_workbench("/_sandbox/oauth/consent")
+
+
+def test_a_refusal_on_a_workbench_path_is_journaled(store: SQLiteStore) -> None:
+    journal = Journal(store)
+    refused = exchange("/")
+    refused.error, refused.wire_code, refused.status = "Refused", "refused", 403
+    journal(refused)
+    assert [e["path"] for e in journal.entries()] == ["/"]
 
 
 def test_entries_pages_with_after_and_limit(store: SQLiteStore) -> None:

@@ -257,3 +257,28 @@ def test_stopping_closes_open_tls_connections(tmp_path: Path) -> None:
         gc.collect()
     session.close()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def stranger_context(served: SandboxThread, tmp_path: Path) -> ssl.SSLContext:
+    chain, key = tls.LocalCA.load_or_create(tmp_path / "stranger").issue(["stranger"])
+    (tmp_path / "cert.pem").write_bytes(chain)
+    (tmp_path / "key.pem").write_bytes(key)
+    context = ssl.create_default_context(cafile=str(served.ca_certificate))
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context
+
+
+def health_over(served: SandboxThread, context: ssl.SSLContext, name: str) -> bytes:
+    port = int(served.tls_url.rsplit(":", 1)[1])
+    try:
+        with context.wrap_socket(
+            socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname=name
+        ) as sock:
+            sock.sendall(f"GET /_sandbox/api/health HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
+            return sock.recv(12)
+    except (ssl.SSLError, ConnectionError):
+        return b"refused"
+
+
+def test_the_tls_listener_asks_for_a_client_certificate(served: SandboxThread, tmp_path: Path) -> None:
+    assert health_over(served, stranger_context(served, tmp_path), "api.mch.weixin.qq.com") in (b"refused", b"")

@@ -234,8 +234,32 @@ def test_an_absolute_form_request_for_another_loopback_port_is_refused(
         f"GET http://127.0.0.1:8700/cgi-bin/token: {ONLY_WECHAT}leave other hosts out of the proxy "
         "(NO_PROXY=localhost,127.0.0.1,…)"
     )
-    assert json.loads(body) == {"errcode": -1, "errmsg": f"system error, rid: {entry['rid']}", "hint": why}
-    assert entry["diagnostic"] == why
+    assert body == f"wechat-sandbox: {why}\n".encode()
+    assert b"Content-Type: text/plain; charset=utf-8\r\n" in head
+    assert (entry["path"], entry["status"], entry["diagnostic"]) == ("/cgi-bin/token", 403, why)
+
+
+def test_an_absolute_form_refusal_of_the_root_is_journaled(server: SandboxThread, sandbox: WeChatSandbox) -> None:
+    answer = absolute(server, "http://127.0.0.1:8700/", "127.0.0.1:8700")
+    assert answer.startswith(b"HTTP/1.1 403 Forbidden\r\n")
+    entry = last_entry(sandbox)
+    assert (entry["path"], entry["status"], entry["error"]) == ("/", 403, "Refused")
+
+
+def test_a_connection_that_never_speaks_is_closed_when_the_sandbox_stops(tmp_path: Path) -> None:
+    import gc
+    import warnings
+
+    started = SandboxThread(ca_dir=tmp_path).start()
+    silent = socket.create_connection(("127.0.0.1", port_of(started)), timeout=5)
+    WeChatSandbox(started.url).health  # noqa: B018 - by this answer the silent connection has been accepted
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        started.stop()
+        gc.collect()
+    assert silent.recv(1) == b""
+    silent.close()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_an_absolute_form_request_cannot_borrow_a_trusted_host_header(
@@ -258,3 +282,31 @@ def test_health_tells_the_ca_certificate(server: SandboxThread) -> None:
     health = WeChatSandbox(server.url).health
     assert health["ca_certificate"] == str(server.ca_certificate.resolve())
     assert health["tls_url"] is None
+
+
+def tunnel_with_certificate(server: SandboxThread, host: str, tmp_path: Path) -> bytes:
+    """Health through a tunnel to `host`, presenting a certificate of no merchant; what came back."""
+    from sandbox.tls import LocalCA
+
+    chain, key = LocalCA.load_or_create(tmp_path / "stranger").issue(["stranger"])
+    (tmp_path / "cert.pem").write_bytes(chain)
+    (tmp_path / "key.pem").write_bytes(key)
+    sock = connect(server, f"{host}:443")
+    assert read_head(sock) == b"HTTP/1.1 200 Connection Established\r\n\r\n"
+    context = ssl.create_default_context(cafile=str(server.ca_certificate))
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    try:
+        with context.wrap_socket(sock, server_hostname=host) as secured:
+            secured.sendall(f"GET /_sandbox/api/health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            return secured.recv(12)
+    except (ssl.SSLError, ConnectionError):
+        return b"refused"
+
+
+def test_a_tunnel_to_a_page_host_never_asks_for_a_client_certificate(server: SandboxThread, tmp_path: Path) -> None:
+    """Browsers drop a handshake that asks for a certificate and retry: only WeChat Pay's hosts ask."""
+    assert tunnel_with_certificate(server, "res.wx.qq.com", tmp_path) == b"HTTP/1.1 200"
+
+
+def test_a_tunnel_to_the_pay_host_asks_for_a_client_certificate(server: SandboxThread, tmp_path: Path) -> None:
+    assert tunnel_with_certificate(server, "api.mch.weixin.qq.com", tmp_path) in (b"refused", b"")
