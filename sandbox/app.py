@@ -15,7 +15,18 @@ from mock_wechat.ids import Ids
 from mock_wechat.keys import KEYRING, current_config
 from mock_wechat.store import SQLiteStore, Store
 from mock_wechat.trust import host_allowed, trusted_hosts
-from sandbox import console, control, control_config, control_keys, control_pay, control_state, control_tls, tls
+from sandbox import (
+    console,
+    control,
+    control_config,
+    control_consents,
+    control_keys,
+    control_pay,
+    control_state,
+    control_tls,
+    live,
+    tls,
+)
 from sandbox.journal import Journal
 from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED, TLS
 
@@ -47,7 +58,8 @@ def create_app(
     """The whole sandbox on one origin; state in `store` (or `data_dir`), in memory by default. Its local CA is
     kept in `ca_dir`, by default the data dir (in memory: the user's cache directory); it is made on first use."""
     owned = store is None
-    state: Store = open_store(data_dir) if store is None else store
+    changes = live.Changes()
+    state: Store = live.ObservedStore(open_store(data_dir) if store is None else store, changes)
     boots = int(state.meta_get("boots") or 0) + 1
     state.meta_set("boots", str(boots))
     clock = OffsetClock(saved_offset(state))
@@ -59,6 +71,8 @@ def create_app(
     app[JOURNAL] = journal
     app[STARTED] = time.monotonic()
     app[ORIGINAL_CONFIG] = config
+    app[live.CHANGES] = changes
+    live.add_to(app)
     app[TLS] = server_tls(app, ca_dir if ca_dir is not None else tls.ca_dir(data_dir))
     app.add_routes(control.routes)
     app.add_routes(control_pay.routes)
@@ -66,6 +80,7 @@ def create_app(
     app.add_routes(control_keys.routes)
     app.add_routes(control_tls.routes)
     app.add_routes(control_state.routes)
+    app.add_routes(control_consents.routes)
     app[console.CONSOLE_TEMPLATES] = console.templates()
     app.add_routes(console.routes)
     if owned:

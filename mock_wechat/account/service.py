@@ -193,6 +193,17 @@ class AccountService:
     def grant_consent(self, appid: str, user_id: str) -> None:
         self.consents.put(f"{appid}:{user_id}", appid, Consent(appid, user_id, self.clock.now()))
 
+    def consents_of(self, user_id: str) -> list[Consent]:
+        return [c for c in self.consents.query() if c.user_id == user_id]
+
+    def forget_consents(self, user_id: str) -> list[str]:
+        """The user is asked again by every app (snsapi_userinfo); the appids that had consent."""
+        forgotten = self.consents_of(user_id)
+        with self.store.transaction():
+            for consent in forgotten:
+                self.consents.delete(f"{consent.appid}:{user_id}")
+        return [c.appid for c in forgotten]
+
     # -- users --------------------------------------------------------------------------------------
 
     def user(self, user_id: str) -> User | None:

@@ -31,14 +31,15 @@ async def test_the_console_lists_credentials_and_users_escaped(aiohttp_client: C
     assert APPID in html
     assert SECRET in html
     assert defaults.DEFAULT_MCH_ID in html
-    assert "Bob &lt;b&gt;&amp;" in html  # bob's nickname, escaped
-    assert "<b>&" not in html
+    users = await (await client.get("/_sandbox/users")).text()
+    assert "Bob &lt;b&gt;&amp;" in users  # bob's nickname, escaped
+    assert "<b>&" not in users
 
 
 async def test_the_console_shows_the_journal_with_its_explanations(aiohttp_client: ClientFactory) -> None:
     client = await console(aiohttp_client)
     await client.get("/cgi-bin/token", params={"grant_type": "client_credential", "appid": APPID, "secret": "x"})
-    html = await (await client.get("/_sandbox/")).text()
+    html = await (await client.get("/_sandbox/journal")).text()
     assert "/cgi-bin/token" in html
     assert "40125" in html
     assert "secret does not match appid" in html
@@ -50,10 +51,12 @@ async def test_the_console_shows_orders_and_notifications(aiohttp_client: Client
     client = await console(aiohttp_client)
     await post(client, "/pay/unifiedorder", order_fields(out_trade_no="CONSOLE-1"))
     await client.post(f"/_sandbox/api/orders/{defaults.DEFAULT_MCH_ID}/CONSOLE-1/pay", json={})
-    html = await (await client.get("/_sandbox/")).text()
-    assert "CONSOLE-1" in html
-    assert "SUCCESS" in html
-    assert "payment" in html
+    orders = await (await client.get("/_sandbox/orders")).text()
+    assert "CONSOLE-1" in orders
+    assert "SUCCESS" in orders
+    notifications = await (await client.get("/_sandbox/notifications")).text()
+    assert "CONSOLE-1" in notifications
+    assert "payment" in notifications
 
 
 async def test_the_console_shows_a_balance_too_large_for_a_float(aiohttp_client: ClientFactory) -> None:
@@ -67,7 +70,7 @@ async def test_the_console_shows_a_balance_too_large_for_a_float(aiohttp_client:
     alice = accounts.user("alice")
     assert alice is not None
     accounts.put_user(replace(alice, balance=10**400 + 5))
-    resp = await client.get("/_sandbox/")
+    resp = await client.get("/_sandbox/users")
     assert resp.status == 200
     assert "¥1" + "0" * 398 + ".05" in await resp.text()
 
