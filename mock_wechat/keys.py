@@ -37,6 +37,8 @@ class Exchange:
     duration_ms: float = 0.0
     fields: dict[str, str] = field(default_factory=dict)
     """The fields of the request body, as parsed (v2 XML; v3 JSON flattened, `amount.total`)."""
+    answer: str = ""
+    """The answer's body as sent (the first ANSWER_KEPT characters of text; a page or binary body described)."""
 
 
 Observer = Callable[[Exchange], None]

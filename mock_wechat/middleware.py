@@ -122,9 +122,27 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         notes=request[NOTES],
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         fields=request.get(BODY_FIELDS, {}),
+        answer=answer_text(response),
     )
     report(app, exchange)
     return response
+
+
+ANSWER_KEPT = 8192
+"""How much of an answer's text the journal keeps."""
+TEXT_TYPES = ("application/json", "text/xml", "application/xml", "text/plain")
+
+
+def answer_text(response: web.StreamResponse) -> str:
+    """The answer as the journal shows it: JSON, XML or text as sent (cut at ANSWER_KEPT), anything else named."""
+    if not isinstance(response, web.Response) or response.body is None:
+        return ""
+    body = response.body
+    size = len(body) if isinstance(body, bytes | bytearray) else 0
+    if not isinstance(body, bytes | bytearray) or response.content_type not in TEXT_TYPES:
+        return f"({response.content_type}, {size} bytes)" if size else ""
+    text = bytes(body[:ANSWER_KEPT]).decode(response.charset or "utf-8", "replace")
+    return text if size <= ANSWER_KEPT else f"{text}… ({size} bytes in all)"
 
 
 def proxy_refusal(why: str) -> web.Response:

@@ -7,7 +7,7 @@ from typing import Any
 
 from mock_wechat.keys import Exchange
 from mock_wechat.store import Store
-from sandbox.masking import mask_params
+from sandbox.masking import mask_params, mask_text
 
 WORKBENCH = "/_sandbox/"
 EMULATED = ("/_sandbox/bridge/", "/_sandbox/oauth/")
@@ -69,4 +69,5 @@ def entry(exchange: Exchange) -> dict[str, Any]:
         "notes": exchange.notes,
         "rid": exchange.rid,
         "duration_ms": exchange.duration_ms,
+        "answer": mask_text(exchange.answer),
     }

@@ -12,7 +12,8 @@ from mock_wechat.keys import Exchange
 from mock_wechat.store import SQLiteStore
 from sandbox import journal as journal_module
 from sandbox.journal import Journal, entry, is_workbench
-from sandbox.masking import SECRET_NAMES, mask, mask_params
+from sandbox.masking import SECRET_NAMES, mask, mask_params, mask_text
+from tests.conftest import ClientFactory
 
 TOKEN = "Ab" + "x" * 130 + "_-Yz"
 SECRET = "5ec0f1a2b3c4d5e6f708192a3b4c5d6e"
@@ -113,6 +114,7 @@ def test_an_entry_has_every_field_and_masks_the_query() -> None:
         "notes": ["a note"],
         "rid": "6553f100-0000abcd-1234ef00",
         "duration_ms": 1.5,
+        "answer": "",
     }
     assert datetime.fromisoformat(recorded["time"]).timestamp() == pytest.approx(1_700_000_000.123, abs=1e-6)
     assert SECRET not in json.dumps(recorded)
@@ -245,3 +247,50 @@ def test_the_journal_survives_a_restart_on_the_same_store(tmp_path: Path) -> Non
     journal(exchange("/after"))
     assert [e["path"] for e in journal.entries()] == ["/before", "/after"]
     second.close()
+
+
+# -- answers --------------------------------------------------------------------------------------
+
+
+def test_an_answer_is_journaled_with_its_secrets_masked(store: SQLiteStore) -> None:
+    journal = Journal(store)
+    journal(exchange(answer='{"access_token":"' + TOKEN + '","expires_in":7200}'))
+    [found] = journal.entries()
+    assert found["answer"] == '{"access_token":"' + mask(TOKEN) + '","expires_in":7200}'
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            "<xml><sign><![CDATA[0123456789ABCDEF]]></sign></xml>",
+            "<xml><sign><![CDATA[0123…CDEF (16 chars)]]></sign></xml>",
+        ),
+        ("<xml><SIGN>0123456789ABCDEF</SIGN></xml>", "<xml><SIGN>0123…CDEF (16 chars)</SIGN></xml>"),
+        ('{"paySign": "0123456789ABCDEF"}', '{"paySign": "0123…CDEF (16 chars)"}'),
+        ("https://shop/cb?code=0123456789abcdef&state=s", "https://shop/cb?code=0123…cdef (16 chars)&state=s"),
+        ('{"openid": "o123456789"}', '{"openid": "o123456789"}'),
+    ],
+)
+def test_mask_text_masks_secrets_in_json_xml_and_urls(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+async def test_the_middleware_journals_the_answer(aiohttp_client: ClientFactory) -> None:
+    import sandbox as workbench
+    from tests.conftest import make_config
+
+    client = await aiohttp_client(workbench.create_app(make_config()))
+    await client.get("/cgi-bin/token", params={"grant_type": "client_credential", "appid": "wxnope", "secret": "x"})
+    [entry] = (await (await client.get("/_sandbox/api/journal")).json())["entries"]
+    assert entry["answer"].startswith('{"errcode":40013,"errmsg":"invalid appid')
+
+
+async def test_a_page_answer_is_named_not_kept(aiohttp_client: ClientFactory) -> None:
+    import sandbox as workbench
+    from tests.conftest import make_config
+
+    client = await aiohttp_client(workbench.create_app(make_config()))
+    await client.get("/connect/oauth2/authorize", params={"appid": "wxnope"})
+    [entry] = (await (await client.get("/_sandbox/api/journal")).json())["entries"]
+    assert entry["answer"].startswith("(text/html, ")
