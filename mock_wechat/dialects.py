@@ -131,7 +131,7 @@ def render_refusal(request: web.Request, error: Refused, rid: str) -> web.Respon
         page.set_status(Refused.status)
         return page
     if request.path.startswith("/_sandbox/"):
-        return web.json_response({"error": error.diagnostic}, status=Refused.status)
+        return json_body({"error": error.diagnostic}, Refused.status)  # read by people: UTF-8, unescaped
     if wire is Wire.V2:
         return v2_response(v2_xml.render({"return_code": "FAIL", "return_msg": error.diagnostic}), Refused.status)
     if wire is Wire.V3:

@@ -18,6 +18,7 @@ from mock_wechat.keys import ACCOUNTS, IDS, KEYRING, PAY, STORE, current_config
 from mock_wechat.pay.v3_keys import MerchantKeys
 from sandbox import defaults
 from sandbox.journal import MAX_ID, PAGE_MAX
+from sandbox.json_text import json_response
 from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED, TLS
 
 routes = web.RouteTableDef()
@@ -37,7 +38,7 @@ def api_error(status: int, message: str) -> web.Response:
     """The control API's own error shape (it is not a WeChat endpoint); bad input also gets one log line."""
     if status == 400:
         log.warning("control API refused bad input (400): %s", message)
-    return web.json_response({"error": message}, status=status)
+    return json_response({"error": message}, status=status)
 
 
 async def read_json(request: web.Request) -> dict[str, Any] | web.Response:
@@ -116,7 +117,7 @@ def emulated_paths(app: web.Application) -> list[str]:
 @routes.get("/_sandbox/api/health")
 async def health(request: web.Request) -> web.Response:
     ca = request.app[TLS].ca_certificate
-    return web.json_response(
+    return json_response(
         {
             "status": "ok",
             "version": VERSION,
@@ -132,7 +133,7 @@ async def health(request: web.Request) -> web.Response:
 @routes.get("/_sandbox/api/config")
 async def config(request: web.Request) -> web.Response:
     cfg = current_config(request.app)
-    return web.json_response(
+    return json_response(
         {
             "accounts": [account_json(a) for a in cfg.accounts],
             "merchants": [merchant_json(m, request.app[KEYRING].keys(m.mch_id)) for m in cfg.merchants],
@@ -163,7 +164,7 @@ def reset_state(app: web.Application) -> None:
 @routes.post("/_sandbox/api/reset")
 async def reset(request: web.Request) -> web.Response:
     reset_state(request.app)
-    return web.json_response({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 def clock_json(app: web.Application) -> dict[str, Any]:
@@ -174,7 +175,7 @@ def clock_json(app: web.Application) -> dict[str, Any]:
 
 @routes.get("/_sandbox/api/clock")
 async def get_clock(request: web.Request) -> web.Response:
-    return web.json_response(clock_json(request.app))
+    return json_response(clock_json(request.app))
 
 
 @routes.post("/_sandbox/api/clock")
@@ -202,7 +203,7 @@ async def advance_clock(request: web.Request) -> web.Response:
     clock.advance(float(seconds))
     request.app[STORE].meta_set(CLOCK_OFFSET, repr(clock.offset))
     request.app[PAY].book.wake()  # notifications that just fell due go out now
-    return web.json_response(clock_json(request.app))
+    return json_response(clock_json(request.app))
 
 
 USER_FIELDS = {"id", "nickname", "sex", "province", "city", "country", "balance", "pin", "snapshot"}
@@ -212,7 +213,7 @@ USER_FIELDS = {"id", "nickname", "sex", "province", "city", "country", "balance"
 async def list_users(request: web.Request) -> web.Response:
     """Every user as it is now (balances included), in the order they were made."""
     config = current_config(request.app)
-    return web.json_response({"users": [user_json(u, config) for u in request.app[ACCOUNTS].all_users()]})
+    return json_response({"users": [user_json(u, config) for u in request.app[ACCOUNTS].all_users()]})
 
 
 @routes.post("/_sandbox/api/users")
@@ -238,7 +239,7 @@ async def create_user(request: web.Request) -> web.Response:
         return api_error(400, problem)
     user = User(**profile)
     accounts.put_user(user)
-    return web.json_response(user_json(user, current_config(request.app)), status=201)
+    return json_response(user_json(user, current_config(request.app)), status=201)
 
 
 def valid_user_id(user_id: object) -> bool:
@@ -287,7 +288,7 @@ async def update_user(request: web.Request) -> web.Response:
         return api_error(400, problem)
     updated = User(**profile)
     accounts.put_user(updated)
-    return web.json_response(user_json(updated, current_config(request.app)))
+    return json_response(user_json(updated, current_config(request.app)))
 
 
 def query_int(request: web.Request, name: str, default: int, high: int) -> int | str:
@@ -311,5 +312,5 @@ async def journal(request: web.Request) -> web.Response:
     if isinstance(after, str) or isinstance(limit, str) or isinstance(last, str):
         return api_error(400, next(v for v in (after, limit, last) if isinstance(v, str)))
     if "last" in request.query:
-        return web.json_response({"entries": request.app[JOURNAL].recent(last)[::-1]})
-    return web.json_response({"entries": request.app[JOURNAL].entries(after, limit)})
+        return json_response({"entries": request.app[JOURNAL].recent(last)[::-1]})
+    return json_response({"entries": request.app[JOURNAL].entries(after, limit)})

@@ -12,6 +12,7 @@ from mock_wechat.app import reconfigure
 from mock_wechat.config import ResponseSigning
 from mock_wechat.keys import KEYRING, current_config
 from sandbox.control import account_json, api_error, merchant_json, read_json
+from sandbox.json_text import json_response
 
 routes = web.RouteTableDef()
 T = TypeVar("T")
@@ -67,7 +68,7 @@ async def configure_account(request: web.Request) -> web.Response:
         return api_error(400, changes)
     updated = replace(account, **changes)
     reconfigure(request.app, replace(config, accounts=_swap(config.accounts, account, updated)))
-    return web.json_response(account_json(updated))
+    return json_response(account_json(updated))
 
 
 @routes.post("/_sandbox/api/merchants/{mch_id}")
@@ -86,7 +87,7 @@ async def configure_merchant(request: web.Request) -> web.Response:
         return api_error(400, changes)
     updated = replace(merchant, **changes)
     reconfigure(request.app, replace(config, merchants=_swap(config.merchants, merchant, updated)))
-    return web.json_response(merchant_json(updated, request.app[KEYRING].keys(updated.mch_id)))
+    return json_response(merchant_json(updated, request.app[KEYRING].keys(updated.mch_id)))
 
 
 def _swap(items: tuple[T, ...], old: T, new: T) -> tuple[T, ...]:

@@ -13,6 +13,7 @@ from mock_wechat.pay.notifications import Notification, Tamper
 from mock_wechat.pay.orders import STATE_DESC, Order, Outcome, TradeState
 from mock_wechat.pay.refunds import Refund, RefundRequest
 from sandbox.control import api_error, read_json
+from sandbox.json_text import json_response
 
 routes = web.RouteTableDef()
 
@@ -84,7 +85,7 @@ def pay_error(error: errors.WeChatError) -> web.Response:
     body: dict[str, Any] = {"error": str(getattr(error, "des", "")) or type(error).__name__}
     body["err_code"] = error.wire_code
     body["diagnostic"] = error.diagnostic
-    return web.json_response(body, status=status)
+    return json_response(body, status=status)
 
 
 ORDER_FILTERS = ("mch_id", "state", "payer", "out_trade_no")
@@ -107,7 +108,7 @@ async def list_orders(request: web.Request) -> web.Response:
         and (payer is None or payer in (o.user_id, o.openid))
         and request.query.get("out_trade_no", o.out_trade_no) == o.out_trade_no
     ]
-    return web.json_response({"orders": [order_json(o) for o in found]})
+    return json_response({"orders": [order_json(o) for o in found]})
 
 
 @routes.post("/_sandbox/api/orders/{mch_id}/{out_trade_no}/close")
@@ -117,7 +118,7 @@ async def close_order(request: web.Request) -> web.Response:
         order = request.app[PAY].close(request.match_info["mch_id"], request.match_info["out_trade_no"])
     except errors.WeChatError as exc:
         return pay_error(exc)
-    return web.json_response(order_json(order))
+    return json_response(order_json(order))
 
 
 @routes.post("/_sandbox/api/orders/{mch_id}/{out_trade_no}/refund")
@@ -154,7 +155,7 @@ async def refund_order(request: web.Request) -> web.Response:
         refund, order = pay.make_refund(wanted)
     except errors.WeChatError as exc:
         return pay_error(exc)
-    return web.json_response({**order_json(order), "refund": refund_json(refund)}, status=201)
+    return json_response({**order_json(order), "refund": refund_json(refund)}, status=201)
 
 
 @routes.get("/_sandbox/api/orders/{mch_id}/{out_trade_no}")
@@ -164,7 +165,7 @@ async def get_order(request: web.Request) -> web.Response:
     order = pay.order(mch_id, out_trade_no)
     if order is None:
         return api_error(404, f"merchant {mch_id} has no order {out_trade_no!r}")
-    return web.json_response({**order_json(order), "refunds": [refund_json(r) for r in pay.refunds_of(order)]})
+    return json_response({**order_json(order), "refunds": [refund_json(r) for r in pay.refunds_of(order)]})
 
 
 @routes.post("/_sandbox/api/orders/{mch_id}/{out_trade_no}/pay")
@@ -186,14 +187,14 @@ async def pay_order(request: web.Request) -> web.Response:
     payer = request.app[ACCOUNTS].user(order.user_id) if order.user_id else None
     answer = order_json(order)
     answer["payer"] = None if payer is None else {"id": payer.id, "balance": payer.balance}
-    return web.json_response(answer)
+    return json_response(answer)
 
 
 @routes.get("/_sandbox/api/notifications")
 async def list_notifications(request: web.Request) -> web.Response:
     out_trade_no = request.query.get("out_trade_no")
     found = [n for n in request.app[PAY].book.all() if out_trade_no is None or n.out_trade_no == out_trade_no]
-    return web.json_response({"notifications": [notification_json(n) for n in found]})
+    return json_response({"notifications": [notification_json(n) for n in found]})
 
 
 @routes.post("/_sandbox/api/notifications/{id}/resend")
@@ -215,4 +216,4 @@ async def resend(request: web.Request) -> web.Response:
         copies = resending.resend(request.app[PAY], request.match_info["id"], duplicate=duplicate, tamper=forged)
     except errors.WeChatError as exc:
         return pay_error(exc)
-    return web.json_response({"notifications": [notification_json(n) for n in copies]}, status=201)
+    return json_response({"notifications": [notification_json(n) for n in copies]}, status=201)

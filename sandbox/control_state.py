@@ -7,6 +7,7 @@ import json
 from aiohttp import web
 
 from sandbox.control import api_error
+from sandbox.json_text import json_response
 from sandbox.scenario import ScenarioError, export_state, import_state
 
 routes = web.RouteTableDef()
@@ -21,7 +22,7 @@ async def get_state(request: web.Request) -> web.Response:
         document = export_state(request.app)
     except ScenarioError as exc:
         return api_error(500, str(exc))
-    return web.json_response(document, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+    return json_response(document)
 
 
 @routes.post("/_sandbox/api/state")
@@ -40,4 +41,4 @@ async def post_state(request: web.Request) -> web.Response:
         counts = import_state(request.app, document)
     except ScenarioError as exc:
         return api_error(400, str(exc))
-    return web.json_response({"status": "ok", "imported": counts})
+    return json_response({"status": "ok", "imported": counts})
