@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A signature near miss, for people: the string the sandbox signed beside the one the client's signature
+    matches, both cut into parts at `separator` (secrets masked), so the parts that differ can be marked."""
+
+    expected: str
+    received: str
+    how: str
+    separator: str
 
 
 class WeChatError(Exception):
     """Base of every emulated WeChat error; `diagnostic` explains it to a human, never on the wire."""
 
-    def __init__(self, diagnostic: str = "") -> None:
+    comparison: Comparison | None = None
+    """When the sandbox found what the client signed instead (the journal shows the two side by side)."""
+
+    def __init__(self, diagnostic: str = "", *, comparison: Comparison | None = None) -> None:
         super().__init__(diagnostic or type(self).__name__)
         self.diagnostic = diagnostic
+        self.comparison = comparison
 
     @property
     def wire_code(self) -> int | str:

@@ -12,6 +12,7 @@ from mock_wechat.account.service import AccountService
 from mock_wechat.bridge.service import BridgeService
 from mock_wechat.clock import Clock
 from mock_wechat.config import WeChatConfig
+from mock_wechat.errors import Comparison
 from mock_wechat.ids import Ids
 from mock_wechat.pay.delivery import Deliverer
 from mock_wechat.pay.service import PayService
@@ -37,6 +38,8 @@ class Exchange:
     duration_ms: float = 0.0
     fields: dict[str, str] = field(default_factory=dict)
     """The fields of the request body, as parsed (v2 XML; v3 JSON flattened, `amount.total`)."""
+    comparison: Comparison | None = None
+    """A signature near miss: what the sandbox signed beside what the client's signature matches."""
     answer: str = ""
     """The answer's body as sent (the first ANSWER_KEPT characters of text; a page or binary body described)."""
 
@@ -60,6 +63,8 @@ BODY_FIELDS = web.RequestKey("body_fields", dict[str, str])
 """The request body's fields as the journal records them: v2's XML fields, v3's JSON flattened (`amount.total`)."""
 V2_SIGNER = web.RequestKey("v2_signer", Signer)
 V3_MERCHANT = web.RequestKey("v3_merchant", str)
+COMPARISON = web.RequestKey("comparison", Comparison)
+"""A signature near miss found while answering without an error (the bridge's wx.config), for the journal."""
 """The mch_id whose signature an API v3 request carried: its answers, errors included, are signed for it."""
 NOTES = web.RequestKey("notes", list[str])
 

@@ -14,7 +14,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from mock_wechat import errors, trust
 from mock_wechat.dialects import Wire, render_error, wire_of
-from mock_wechat.keys import BODY_FIELDS, CLOCK, IDS, NOTES, OBSERVERS, RID, Exchange, current_config
+from mock_wechat.keys import BODY_FIELDS, CLOCK, COMPARISON, IDS, NOTES, OBSERVERS, RID, Exchange, current_config
 
 log = logging.getLogger("mock_wechat")
 
@@ -123,6 +123,7 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         fields=request.get(BODY_FIELDS, {}),
         answer=answer_text(response),
+        comparison=request.get(COMPARISON) or (None if error is None else error.comparison),
     )
     report(app, exchange)
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from mock_wechat.errors import Comparison
 from mock_wechat.keys import Exchange
 from mock_wechat.store import Store
 from sandbox.masking import mask_params, mask_text
@@ -70,4 +71,17 @@ def entry(exchange: Exchange) -> dict[str, Any]:
         "rid": exchange.rid,
         "duration_ms": exchange.duration_ms,
         "answer": mask_text(exchange.answer),
+        "comparison": None if exchange.comparison is None else comparison(exchange.comparison),
+    }
+
+
+def comparison(found: Comparison) -> dict[str, Any]:
+    """The two strings cut into parts, each part of the received one marked when it differs (by position)."""
+    expected, received = found.expected.split(found.separator), found.received.split(found.separator)
+    return {
+        "how": found.how,
+        "separator": found.separator,
+        "expected": expected,
+        "received": received,
+        "differs": [n for n, part in enumerate(received) if n >= len(expected) or expected[n] != part],
     }

@@ -5,11 +5,11 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
-from mock_wechat import signing
+from mock_wechat import errors, signing
 from mock_wechat.account.tokens import Ticket
 from mock_wechat.config import Account
 from mock_wechat.domains import allowed, parse_origin
@@ -106,6 +106,7 @@ class Verdict:
     result: dict[str, Any]
     ok: bool = True
     diagnostics: list[str] = field(default_factory=list)
+    comparison: errors.Comparison | None = None
 
 
 def _fail(err_msg: str, *diagnostics: str) -> Verdict:
@@ -149,15 +150,44 @@ def verify_config(
     for ticket in tickets:
         if signing.jsapi_signature(ticket.ticket, str(nonce), timestamp, url) == signature:
             return Verdict({"err_msg": "preVerifyJSAPI:ok"})
-    return _fail("preVerifyJSAPI:fail_invalid signature", *signature_diagnostics(
+    failed = _fail("preVerifyJSAPI:fail_invalid signature", *signature_diagnostics(
         str(signature), str(nonce), timestamp, href, url, account, tickets, expired
     ))  # fmt: skip
+    compared = signature_comparison(str(signature), str(nonce), timestamp, href, url, tickets, expired)
+    return replace(failed, comparison=compared)
 
 
 def _sha1_exact(ticket: str, nonce: str, timestamp: str, url: str) -> str:
     """The signature over `url` exactly as given: signing.jsapi_signature drops a #fragment, as WeChat does."""
     plain = f"jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url}"
     return hashlib.sha1(plain.encode()).hexdigest()  # noqa: S324 - WeChat's algorithm
+
+
+def signature_comparison(
+    signature: str,
+    nonce: str,
+    timestamp: str,
+    href: str,
+    url: str,
+    tickets: Sequence[Ticket],
+    expired: Sequence[Ticket],
+) -> errors.Comparison | None:
+    """The string the page's signature does match (the URL with its #fragment, URL-encoded, an expired ticket)."""
+    if not tickets:
+        return None
+    current = tickets[0].ticket
+    expected = signing.jsapi_string_to_sign(mask(current), nonce, timestamp, url)
+    if "#" in href and _sha1_exact(current, nonce, timestamp, href) == signature:
+        received = f"jsapi_ticket={mask(current)}&noncestr={nonce}&timestamp={timestamp}&url={href}"
+        return errors.Comparison(expected, received, "signed the URL with its #fragment", "&")
+    if signing.jsapi_signature(current, nonce, timestamp, quote(url, safe="")) == signature:
+        received = signing.jsapi_string_to_sign(mask(current), nonce, timestamp, quote(url, safe=""))
+        return errors.Comparison(expected, received, "signed the URL URL-encoded", "&")
+    for old in expired:
+        if signing.jsapi_signature(old.ticket, nonce, timestamp, url) == signature:
+            received = signing.jsapi_string_to_sign(mask(old.ticket), nonce, timestamp, url)
+            return errors.Comparison(expected, received, "signed with an expired jsapi_ticket", "&")
+    return None
 
 
 def signature_diagnostics(

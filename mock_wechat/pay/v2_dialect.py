@@ -57,8 +57,31 @@ def authenticate(pay: PayService, fields: Mapping[str, str], sandbox: bool) -> S
     if not fields.get("sign"):
         raise errors.SignError("the sign parameter is missing")
     if not signing.v2_verify(fields, key, sign_type):
-        raise errors.SignError(sign_diagnostic(pay, fields, merchant, key, sign_type, sandbox))
+        raise _sign_error(pay, fields, merchant, key, sign_type, sandbox)
     return Signer(merchant, key, sign_type, sandbox)
+
+
+def _sign_error(
+    pay: PayService, fields: Mapping[str, str], merchant: Merchant, key: str, sign_type: str, sandbox: bool
+) -> errors.SignError:
+    error = errors.SignError(sign_diagnostic(pay, fields, merchant, key, sign_type, sandbox))
+    error.comparison = sign_comparison(pay, fields, merchant, key, sign_type, sandbox)
+    return error
+
+
+def sign_comparison(
+    pay: PayService, fields: Mapping[str, str], merchant: Merchant, key: str, sign_type: str, sandbox: bool
+) -> errors.Comparison | None:
+    """The string-to-sign with the key the sign does match (the other key, another merchant's), if one does."""
+    expected = signing.v2_string_to_sign(fields, mask(key))
+    candidates = [(merchant.key if sandbox else sandbox_signkey(merchant), "the other key of this merchant")]
+    candidates += [(m.key, f"merchant {m.mch_id}'s key") for m in pay.config.merchants if m.mch_id != merchant.mch_id]
+    for other_key, whose in candidates:
+        for candidate in (signing.MD5, signing.HMAC_SHA256):
+            if signing.v2_verify(fields, other_key, candidate):
+                received = signing.v2_string_to_sign(fields, mask(other_key))
+                return errors.Comparison(expected, received, f"signed with {whose} ({candidate})", "&")
+    return None
 
 
 def sign_diagnostic(
@@ -91,7 +114,7 @@ def getsignkey(pay: PayService, fields: Mapping[str, str]) -> tuple[Merchant, st
     """`getsignkey`: MD5-signed with the real API key, answers the sandbox key."""
     merchant = pay.merchant(fields.get("mch_id", ""))
     if not signing.v2_verify(fields, merchant.key, signing.MD5):
-        raise errors.SignError(sign_diagnostic(pay, fields, merchant, merchant.key, signing.MD5, False))
+        raise _sign_error(pay, fields, merchant, merchant.key, signing.MD5, False)
     return merchant, sandbox_signkey(merchant)
 
 

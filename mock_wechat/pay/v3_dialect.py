@@ -88,7 +88,8 @@ def authenticate(
         )
     message = signing.v3_request_message(method, url, timestamp, pairs["nonce_str"], body)
     if not signing.rsa_verify(keys.merchant_public_key, message, pairs["signature"]):
-        raise errors.V3SignError(
+        raise _with_comparison(
+            sign_comparison(keys, pairs, method, url, body),
             sign_diagnostic(pay, keyring, keys, pairs, method, url, body),
             detail={
                 "field": "signature",
@@ -103,6 +104,35 @@ def authenticate(
             },
         )
     return merchant
+
+
+def _with_comparison(comparison: errors.Comparison | None, diagnostic: str, **kwargs: Any) -> errors.V3SignError:
+    error = errors.V3SignError(diagnostic, **kwargs)
+    error.comparison = comparison
+    return error
+
+
+def sign_comparison(
+    keys: MerchantKeys, pairs: Mapping[str, str], method: str, url: str, body: str
+) -> errors.Comparison | None:
+    """The message the signature does verify (no query, another method, the body serialised another way)."""
+    timestamp, nonce, signature = pairs["timestamp"], pairs["nonce_str"], pairs["signature"]
+    expected = signing.v3_request_message(method, url, timestamp, nonce, body)
+    path = url.partition("?")[0]
+    candidates = [(signing.v3_request_message(method, path, timestamp, nonce, body), "the URL without its query")]
+    candidates += [
+        (signing.v3_request_message(other, url, timestamp, nonce, body), f"the method {other}")
+        for other in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if other != method
+    ]
+    candidates += [
+        (signing.v3_request_message(method, url, timestamp, nonce, v), why) for v, why in _body_variants(body)
+    ]
+    candidates.append((signing.v3_request_message(method, url, timestamp, nonce, ""), "an empty body"))
+    for candidate, how in candidates:
+        if candidate != expected and signing.rsa_verify(keys.merchant_public_key, candidate, signature):
+            return errors.Comparison(expected, candidate, f"signed over {how}", "\n")
+    return None
 
 
 def _same_serial(given: str, expected: str) -> bool:

@@ -12,7 +12,7 @@ from mock_wechat import json_input
 from mock_wechat.bridge.jsapi import Verdict
 from mock_wechat.bridge.paysheet import SheetRefused
 from mock_wechat.bridge.service import SheetNotOpen
-from mock_wechat.keys import BRIDGE, NOTES, current_config
+from mock_wechat.keys import BRIDGE, COMPARISON, NOTES, current_config
 from mock_wechat.pay.orders import Outcome
 from mock_wechat.trust import origin_allowed
 
@@ -93,6 +93,8 @@ def _answer(request: web.Request, payload: dict[str, Any], diagnostics: list[str
 
 
 def _verdict(request: web.Request, verdict: Verdict) -> web.Response:
+    if verdict.comparison is not None:
+        request[COMPARISON] = verdict.comparison
     return _answer(request, {"result": verdict.result}, verdict.diagnostics)
 
 

@@ -17,6 +17,7 @@ from mock_wechat.clock import ManualClock
 from mock_wechat.config import DEFAULT_SINGLE_PAYMENT_LIMIT, Merchant, User, WeChatConfig
 from mock_wechat.ids import Ids
 from mock_wechat.keys import ACCOUNTS, PAY, Exchange
+from mock_wechat.masking import mask
 from mock_wechat.middleware import MAX_BODY
 from mock_wechat.pay import orders, v2_dialect
 from mock_wechat.pay.orders import Outcome
@@ -1339,3 +1340,21 @@ def test_a_renewed_order_no_longer_answers_to_its_old_prepay_id() -> None:
     assert second.prepay_id != first.prepay_id
     assert pay.by_prepay_id(first.prepay_id) is None
     assert pay.by_prepay_id(second.prepay_id) == second
+
+
+async def test_signerror_with_the_other_key_compares_the_strings_to_sign(
+    journaled: Client, seen: list[Exchange]
+) -> None:
+    await call(journaled, "/pay/unifiedorder", order_fields(), key=SANDBOX_KEY)
+    comparison = last(seen).comparison
+    assert comparison is not None
+    assert comparison.how == "signed with the other key of this merchant (MD5)"
+    assert comparison.separator == "&"
+    expected, received = comparison.expected.split("&"), comparison.received.split("&")
+    assert expected[:-1] == received[:-1]
+    assert (expected[-1], received[-1]) == (f"key={mask(MCH_KEY)}", f"key={mask(SANDBOX_KEY)}")
+
+
+async def test_signerror_with_a_plain_wrong_key_has_nothing_to_compare(journaled: Client, seen: list[Exchange]) -> None:
+    await call(journaled, "/pay/unifiedorder", order_fields(), key="x" * 32)
+    assert last(seen).comparison is None

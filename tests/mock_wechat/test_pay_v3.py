@@ -555,3 +555,17 @@ async def test_a_tampered_v3_notification_does_not_verify_or_open(
             signing.aead_decrypt(keys().apiv3_key, sealed["nonce"], sealed["associated_data"], sealed["ciphertext"])
     else:
         assert not verifies
+
+
+async def test_the_sign_error_compares_the_messages_of_a_dropped_query(
+    client: Client, now: int, seen: list[Exchange]
+) -> None:
+    await place(client, now)
+    url = f"/v3/pay/transactions/out-trade-no/T20240101000001?mchid={MCH_ID}"
+    path = url.split("?")[0]
+    await client.get(url, headers={"Authorization": authorization("GET", path, "", now)})
+    comparison = seen[-1].comparison
+    assert comparison is not None
+    assert (comparison.how, comparison.separator) == ("signed over the URL without its query", "\n")
+    assert comparison.expected.split("\n")[1] == url
+    assert comparison.received.split("\n")[1] == path

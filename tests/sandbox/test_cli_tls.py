@@ -80,6 +80,7 @@ def test_ca_help_names_its_options() -> None:
 def test_tls_port_prints_the_tls_lines_after_the_first(launch: ServerFactory, tmp_path: Path) -> None:
     server = launch("--data-dir", str(tmp_path), "--tls-port", "0")
     assert server.read_line() is not None
+    assert server.read_line() is not None  # the two lines after the first have arrived
     first, second, third = server.stdout[:3]
     assert first.startswith("WeChat sandbox listening on http://127.0.0.1:")
     assert second.startswith("WeChat sandbox TLS listening on https://127.0.0.1:")

@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 import sandbox
+from mock_wechat.keys import PAY
 from sandbox import defaults
 from sandbox.console import clock_effects, duration
 from tests.conftest import APPID, ClientFactory, make_config
@@ -164,3 +165,15 @@ async def test_looking_at_the_console_writes_nothing(aiohttp_client: ClientFacto
     for path in ("/_sandbox/", "/_sandbox/orders", "/_sandbox/journal", "/_sandbox/clock", "/_sandbox/users"):
         await page(client, path)
     assert client.app[CHANGES].version == before
+
+
+async def test_a_signature_near_miss_is_shown_side_by_side(aiohttp_client: ClientFactory) -> None:
+    from mock_wechat.pay.v2_dialect import sandbox_signkey
+
+    client = await console(aiohttp_client)
+    merchant = client.app[PAY].merchant(MCH_ID)
+    await post(client, "/pay/unifiedorder", order_fields(out_trade_no="C1"), key=sandbox_signkey(merchant))
+    html = await page(client, "/_sandbox/journal?errors=1")
+    assert 'data-testid="sign-comparison"' in html
+    assert "signed with the other key of this merchant (MD5)" in html
+    assert html.count('data-testid="sign-differs"') == 1  # only key= differs

@@ -115,6 +115,7 @@ def test_an_entry_has_every_field_and_masks_the_query() -> None:
         "rid": "6553f100-0000abcd-1234ef00",
         "duration_ms": 1.5,
         "answer": "",
+        "comparison": None,
     }
     assert datetime.fromisoformat(recorded["time"]).timestamp() == pytest.approx(1_700_000_000.123, abs=1e-6)
     assert SECRET not in json.dumps(recorded)

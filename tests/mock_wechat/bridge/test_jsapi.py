@@ -326,3 +326,13 @@ def test_permission_denied_names_apis_by_their_js_names() -> None:
     refusal = jsapi.permission(page(api_list=("imagePreview",)), "getBrandWCPayRequest", jweixin_args())
     assert refusal is not None
     assert "previewImage" in refusal.diagnostics[0]
+
+
+def test_signature_over_the_url_with_its_fragment_is_compared() -> None:
+    href = PAGE + "#/cart"
+    verdict = verify(preverify_args(verifySignature=sha1_sign(TICKET, href)), href=href)
+    assert verdict.comparison is not None
+    assert verdict.comparison.how == "signed the URL with its #fragment"
+    assert verdict.comparison.expected.split("&")[-1] == f"url={PAGE}"
+    assert verdict.comparison.received.split("&")[-1] == f"url={href}"
+    assert TICKET not in verdict.comparison.received
