@@ -11,10 +11,18 @@ from aiohttp import web
 
 from demo_shop import notify_v3, pages, payments
 from demo_shop.keys import NOTIFICATIONS_V3, PAY, SETTINGS, STATE, TEMPLATES, WECHAT
+from demo_shop.order_book import OrderBook
 from demo_shop.settings import Settings
 from demo_shop.state import ShopState
 from demo_shop.wechat import WeChat
 from demo_shop.wechat_v3 import NotificationReader, WeChatPayV3
+
+
+async def _records(app: web.Application) -> AsyncIterator[None]:
+    """The shop's records for its life: its orders in `settings.database` (or in memory), its sessions in memory."""
+    app[STATE] = ShopState(OrderBook(app[SETTINGS].database))
+    yield
+    app[STATE].orders.close()
 
 
 async def _wechat_client(app: web.Application) -> AsyncIterator[None]:
@@ -45,12 +53,12 @@ def canonical_host(public_url: str) -> Callable[..., Awaitable[web.StreamRespons
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[canonical_host(settings.public_url)])
     app[SETTINGS] = settings
-    app[STATE] = ShopState()
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.PackageLoader("demo_shop", "templates"),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
     )
+    app.cleanup_ctx.append(_records)
     app.cleanup_ctx.append(_wechat_client)
     app.add_routes(pages.routes)
     app.add_routes(payments.routes)

@@ -80,6 +80,7 @@ async def notify_pay(request: web.Request) -> web.Response:
     if state.fail_on_purpose():  # training switch on /admin: make WeChat retry a genuine notification
         return refuse(500, "training: failing on purpose")
     order.record_notification(str(resource.get("transaction_id", "")), paid=resource.get("trade_state") == "SUCCESS")
+    state.orders.save(order)  # before the 204: what the shop acknowledged survives a restart
     return acknowledge()
 
 
@@ -94,9 +95,11 @@ async def notify_refund(request: web.Request) -> web.Response:
     if why:
         request.app[STATE].forged.append({"at": time.time(), "why": why, "notification": note.id})
         return refuse(400, "参数错误")
-    order = request.app[STATE].orders.get(str(resource.get("out_trade_no", "")))
+    orders = request.app[STATE].orders
+    order = orders.get(str(resource.get("out_trade_no", "")))
     if order is not None:
         for refund in order.refunds:
             if refund["out_refund_no"] == resource.get("out_refund_no"):
                 refund["notified"] = str(resource.get("refund_status", ""))
+        orders.save(order)
     return acknowledge()

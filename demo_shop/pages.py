@@ -180,6 +180,7 @@ async def result(request: web.Request) -> web.StreamResponse:
             trade = None
         if trade is not None and trade.trade_state == "SUCCESS" and trade.total == order.total_fee:
             order.mark_paid(trade.transaction_id, "order query")
+            request.app[STATE].orders.save(order)
     elif order.status == "PAID":
         sources = [d["source"] for d in order.deliveries]
         why = {"status": order.status, "paid by": sources[0] if sources else "", "deliveries": len(sources)}
@@ -191,7 +192,7 @@ async def result(request: web.Request) -> web.StreamResponse:
 @routes.get("/admin")
 async def admin(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    orders = sorted(state.orders.values(), key=lambda o: o.created_at, reverse=True)
+    orders = sorted(state.orders.all(), key=lambda o: o.created_at, reverse=True)
     return render(
         request, "admin.html", None, orders=orders, forged=state.forged, fail_next=state.fail_next_notifications
     )

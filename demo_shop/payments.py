@@ -70,6 +70,7 @@ async def prepay(request: web.Request) -> web.Response:
         keep(session, trace)
         return _json(trace, {"error": str(error)}, 502)
     order.prepay_id = prepay.prepay_id
+    request.app[STATE].orders.save(order)
     params = pay.pay_params(order.prepay_id, trace)
     keep(session, trace)
     return _json(trace, {"params": params, "unified_order_sign": prepay.answer_signature})
@@ -101,6 +102,7 @@ async def notify_pay(request: web.Request) -> web.Response:
     if state.fail_on_purpose():  # training switch on /admin: make WeChat retry a genuine notification
         return web.Response(text=reply(False, "training: failing on purpose"), content_type="text/xml")
     order.record_notification(fields.get("transaction_id", ""), paid=fields.get("result_code") == "SUCCESS")
+    state.orders.save(order)  # before the SUCCESS: what the shop acknowledged survives a restart
     return web.Response(text=reply(True), content_type="text/xml")
 
 
@@ -119,6 +121,7 @@ async def notify_refund(request: web.Request) -> web.Response:
         for refund in order.refunds:
             if refund["out_refund_no"] == inner.get("out_refund_no"):
                 refund["notified"] = inner.get("refund_status", "")
+        state.orders.save(order)
     return web.Response(text=reply(True), content_type="text/xml")
 
 
@@ -129,7 +132,8 @@ async def refund(request: web.Request) -> web.StreamResponse:
     A real admin page sits behind authentication; this demo only refuses forms posted by other sites."""
     if request.headers.get("Origin", request.app[SETTINGS].public_url) != request.app[SETTINGS].public_url:
         raise web.HTTPForbidden(text="refunds are posted from the shop's own admin page")
-    order = request.app[STATE].orders.get(request.match_info["out_trade_no"])
+    orders = request.app[STATE].orders
+    order = orders.get(request.match_info["out_trade_no"])
     if order is None:
         raise web.HTTPNotFound()
     form = await request.post()
@@ -143,6 +147,7 @@ async def refund(request: web.Request) -> web.StreamResponse:
     record: dict[str, Any] = {"out_refund_no": out_refund_no, "amount": amount, "notified": ""}
     order.refunds.append(record)
     order.refunded += amount  # reserved before the call, so two refunds at once cannot both take the rest
+    orders.save(order)
     try:
         await request.app[PAY].refund(order.out_trade_no, out_refund_no, order.total_fee, amount, trace)
     except WeChatError as error:
@@ -151,6 +156,7 @@ async def refund(request: web.Request) -> web.StreamResponse:
         trace.append(Step(9, f"refund refused: {error}", None, None, False, "demo_shop/payments.py"))
     else:
         order.status = "REFUNDED" if order.refunded >= order.total_fee else "PARTIALLY_REFUNDED"
+    orders.save(order)
     return redirect(request, "/admin", trace, status=303)
 
 

@@ -1,8 +1,9 @@
-"""Where the shop finds WeChat and who it is there: base URLs and credentials, nothing else."""
+"""Where the shop finds WeChat and who it is there (base URLs and credentials), and where it keeps its orders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 PayApi = Literal["v2", "v3"]
@@ -51,6 +52,8 @@ class Settings:
     pay_api: PayApi = "v2"
     """Which WeChat Pay API the shop speaks: v2 (XML, MD5/HMAC with `mch_key`) or v3 (JSON, RSA with `v3`)."""
     v3: PayV3Keys | None = None
+    database: Path | None = None
+    """The SQLite file that keeps the shop's orders across restarts; None keeps them in memory only."""
 
     def __post_init__(self) -> None:
         if self.pay_api == "v3" and self.v3 is None:

@@ -1,13 +1,16 @@
-"""The shop's own records: products, orders, signed-in sessions. In memory: it is a demo."""
+"""The shop's own records: products, orders (kept by `order_book`), signed-in sessions (in memory)."""
 
 from __future__ import annotations
 
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from demo_shop.trace import Step
+
+if TYPE_CHECKING:
+    from demo_shop.order_book import OrderBook
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ MAX_SESSIONS = 1000
 
 @dataclass
 class ShopState:
-    orders: dict[str, Order] = field(default_factory=dict)
+    orders: OrderBook
     sessions: dict[str, Session] = field(default_factory=dict)
     forged: list[dict[str, Any]] = field(default_factory=list)
     """Notifications refused because their signature or amount did not check out."""
@@ -117,5 +120,5 @@ class ShopState:
     def new_order(self, item: Product, session: Session) -> Order:
         out_trade_no = time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(4).upper()
         order = Order(out_trade_no, item, session.openid, session.nickname)
-        self.orders[out_trade_no] = order
+        self.orders.save(order)
         return order

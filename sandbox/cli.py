@@ -211,7 +211,8 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
         from demo_shop import create_app as create_shop  # only `up` pays for importing the shop
 
         keys = await up.shop_keys(app, config) if args.shop_api == "v3" else None  # the shop's v3 key files
-        settings = up.shop_settings(config, sandbox_url, shop_url, pay_api=args.shop_api, keys=keys)
+        data_dir = None if args.in_memory else args.data_dir
+        settings = up.shop_settings(config, sandbox_url, shop_url, pay_api=args.shop_api, keys=keys, data_dir=data_dir)
         sites.append((create_shop(settings), shop_sock))
     runners = []
     warming: asyncio.Task[None] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from aiohttp import web
 
@@ -14,6 +15,8 @@ from mock_wechat.pay.v3_keys import MerchantKeys
 
 SHOP_APIS: tuple[PayApi, ...] = ("v2", "v3")
 """`--shop-api`: the WeChat Pay API the demo shop speaks."""
+SHOP_DATABASE = "demo_shop.sqlite3"
+"""The demo shop's orders, beside the sandbox's state in the data dir."""
 
 
 def demo_config(config: WeChatConfig, shop_url: str) -> WeChatConfig:
@@ -52,10 +55,16 @@ def v3_keys(keys: MerchantKeys) -> PayV3Keys:
 
 
 def shop_settings(
-    config: WeChatConfig, sandbox_url: str, shop_url: str, *, pay_api: PayApi = "v2", keys: MerchantKeys | None = None
+    config: WeChatConfig,
+    sandbox_url: str,
+    shop_url: str,
+    *,
+    pay_api: PayApi = "v2",
+    keys: MerchantKeys | None = None,
+    data_dir: Path | None = None,
 ) -> Settings:
     """The shop talks to the sandbox exactly as it would to WeChat: base URLs and credentials (for API v3, the
-    merchant's v3 keys)."""
+    merchant's v3 keys). It keeps its orders in the sandbox's `data_dir`, or in memory when there is none."""
     if pay_api == "v3" and keys is None:
         raise ValueError("the shop speaks API v3 with its merchant's API v3 keys: pass keys")
     merchant = config.merchants[0]
@@ -74,4 +83,5 @@ def shop_settings(
         jssdk_url=f"{sandbox_url}/open/js/jweixin-1.6.0.js",
         pay_api=pay_api,
         v3=v3_keys(keys) if pay_api == "v3" and keys is not None else None,
+        database=None if data_dir is None else data_dir / SHOP_DATABASE,
     )
