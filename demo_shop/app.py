@@ -14,6 +14,7 @@ from demo_shop.keys import NOTIFICATIONS_V3, PAY, SETTINGS, STATE, TEMPLATES, WE
 from demo_shop.order_book import OrderBook
 from demo_shop.settings import Settings
 from demo_shop.state import ShopState
+from demo_shop.web import json_text
 from demo_shop.wechat import WeChat
 from demo_shop.wechat_v3 import NotificationReader, WeChatPayV3
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> web.Application:
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
     )
+    app[TEMPLATES].filters["json_text"] = json_text  # the training panel's JSON, HTML-escaped like any text
     app.cleanup_ctx.append(_records)
     app.cleanup_ctx.append(_wechat_client)
     app.add_routes(pages.routes)

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from demo_shop.keys import NOTIFICATIONS_V3, SETTINGS, STATE
+from demo_shop.web import json_response
 from demo_shop.wechat_v3 import Notification, Refused
 
 routes = web.RouteTableDef()
@@ -21,7 +22,7 @@ def acknowledge() -> web.Response:
 
 def refuse(status: int, message: str) -> web.Response:
     """API v3's FAIL: a 4xx/5xx with `{"code": "FAIL", "message": …}`; WeChat Pay retries later."""
-    return web.json_response({"code": "FAIL", "message": message}, status=status)
+    return json_response({"code": "FAIL", "message": message}, status=status)
 
 
 def envelope_id(body: str) -> str:

@@ -11,7 +11,7 @@ from aiohttp import web
 from demo_shop.keys import PAY, SETTINGS, STATE, WECHAT
 from demo_shop.signing import decrypt_req_info, verify
 from demo_shop.trace import Step, Trace, masked
-from demo_shop.web import keep, redirect, session_of, signed_in
+from demo_shop.web import json_response, keep, redirect, session_of, signed_in
 from demo_shop.wechat import WeChatError, parse_xml, reply
 
 routes = web.RouteTableDef()
@@ -21,7 +21,7 @@ def _json(trace: Trace, body: dict[str, Any], status: int = 200) -> web.Response
     """Answers carry the steps they ran, so the page's training panel can show them."""
     steps = [{"number": s.number, "title": s.title, "what": s.what, "request": s.request,
               "response": s.response, "ok": s.ok, "code": s.code} for s in trace]  # fmt: skip
-    return web.json_response({**body, "steps": steps}, status=status)
+    return json_response({**body, "steps": steps}, status=status)
 
 
 @routes.get("/api/jssdk-config")
@@ -44,7 +44,7 @@ async def jssdk_config(request: web.Request) -> web.Response:
 async def refresh_jssdk(request: web.Request) -> web.Response:
     """After `config:invalid signature`: drop the cached ticket once, so the next signature uses a new one."""
     request.app[WECHAT].forget_ticket()
-    return web.json_response({"ok": True})
+    return json_response({"ok": True})
 
 
 @routes.post("/api/prepay/{out_trade_no}")

@@ -1,7 +1,8 @@
-"""Small helpers every handler uses: the session cookie, rendering with the training panel."""
+"""Small helpers every handler uses: the session cookie, rendering with the training panel, readable JSON."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -50,6 +51,16 @@ def render(request: web.Request, template: str, trace: Trace | None = None, **co
         request.app[TEMPLATES].get_template(template).render(session=session, trace=shown, settings=settings, **context)
     )
     return _cookie(request, web.Response(text=html, content_type="text/html", charset="utf-8"))
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    """JSON as people read it: Chinese and `…` as themselves (UTF-8), not `\\u68a7\\u5dde`."""
+    return json.dumps(data, ensure_ascii=False, indent=indent)
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    """`web.json_response`, readable: `Content-Type: application/json; charset=utf-8`, no ASCII escapes."""
+    return web.json_response(data, status=status, dumps=json_text)
 
 
 def redirect(request: web.Request, location: str, trace: Trace | None = None, status: int = 302) -> web.StreamResponse:
