@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from mock_wechat import json_input
 from mock_wechat.bridge.jsapi import Verdict
 from mock_wechat.bridge.paysheet import SheetRefused
 from mock_wechat.bridge.service import SheetNotOpen
-from mock_wechat.keys import BRIDGE, COMPARISON, NOTES, current_config
+from mock_wechat.keys import BODY_FIELDS, BRIDGE, COMPARISON, NOTES, current_config
 from mock_wechat.pay.orders import Outcome
 from mock_wechat.trust import origin_allowed
 
@@ -98,6 +99,13 @@ def _verdict(request: web.Request, verdict: Verdict) -> web.Response:
     return _answer(request, {"result": verdict.result}, verdict.diagnostics)
 
 
+def journal_fields(args: dict[str, Any]) -> dict[str, str]:
+    """A bridge call's arguments as the journal records them (its secrets are masked there): text, 64 at most."""
+    return {
+        str(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)[:200] for k, v in list(args.items())[:64]
+    }
+
+
 @routes.post(PREFIX + "invoke")
 @bridge_errors
 async def invoke(request: web.Request) -> web.Response:
@@ -106,6 +114,7 @@ async def invoke(request: web.Request) -> web.Response:
     page_id, href = str(body.get("page_id", "")), str(body.get("href", ""))
     bridge = request.app[BRIDGE]
     request[NOTES].append(f"{name} from {href}")
+    request[BODY_FIELDS] = journal_fields(args)
     if name == "preVerifyJSAPI":
         return _verdict(request, bridge.preverify(page_id, href, args))
     return _verdict(request, bridge.invoke(page_id, href, name, args, _config_answers(body)))
@@ -118,6 +127,7 @@ async def open_sheet(request: web.Request) -> web.Response:
     args = _args(body)
     bridge = request.app[BRIDGE]
     page_id, href = str(body.get("page_id", "")), str(body.get("href", ""))
+    request[BODY_FIELDS] = journal_fields(args)
     refusal = bridge.invoke(page_id, href, "getBrandWCPayRequest", args, _config_answers(body))
     if not refusal.ok:
         return _verdict(request, refusal)
@@ -136,6 +146,8 @@ async def confirm(request: web.Request) -> web.Response:
         outcome = Outcome(str(body.get("outcome", "success")))
     except ValueError:
         outcome = Outcome.SUCCESS
+    sheet = request.app[BRIDGE].sheets.get(request.match_info["sheet_id"])
+    request[BODY_FIELDS] = {"outcome": outcome.value, "prepay_id": "" if sheet is None else sheet.prepay_id}
     answer = request.app[BRIDGE].confirm(request.match_info["sheet_id"], str(body.get("pin", "")), outcome)
     diagnostics = answer.pop("diagnostics", [])
     return _answer(request, answer, diagnostics)

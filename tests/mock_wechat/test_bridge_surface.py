@@ -458,3 +458,16 @@ async def test_v2_order_with_signtype_rsa_is_refused_naming_the_mix_up(client: C
             f"{paysheet.V2_RULE}. For signType MD5 the string to sign (key masked) is: {plain}."
         ],
     }
+
+
+async def test_the_journal_records_which_order_a_sheet_was_for(aiohttp_client: ClientFactory) -> None:
+    """The console ties a sheet's opening and its confirmation to the order by the prepay_id."""
+    seen: list[Any] = []
+    app = mock_wechat.create_app(make_config(), clock=ManualClock(), ids=Ids(7), observers=[seen.append])
+    client = await aiohttp_client(app)
+    prepay = await prepay_id(client)
+    sheet = await open_sheet(client, prepay)
+    await client.post(f"/_sandbox/bridge/sheet/{sheet['sheet_id']}/confirm", json={"pin": "123456"})
+    opened, confirmed = seen[-2:]
+    assert opened.fields["package"] == f"prepay_id={prepay}"
+    assert confirmed.fields == {"outcome": "success", "prepay_id": prepay}
