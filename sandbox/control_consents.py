@@ -6,6 +6,7 @@ from aiohttp import web
 
 from mock_wechat.keys import ACCOUNTS
 from sandbox.control import api_error
+from sandbox.json_text import json_response
 
 routes = web.RouteTableDef()
 
@@ -15,7 +16,7 @@ async def list_consents(request: web.Request) -> web.Response:
     accounts = request.app[ACCOUNTS]
     if accounts.user(request.match_info["id"]) is None:
         return api_error(404, f"no user {request.match_info['id']!r}")
-    return web.json_response({"appids": [c.appid for c in accounts.consents_of(request.match_info["id"])]})
+    return json_response({"appids": [c.appid for c in accounts.consents_of(request.match_info["id"])]})
 
 
 @routes.delete("/_sandbox/api/users/{id}/consents")
@@ -24,4 +25,4 @@ async def forget_consents(request: web.Request) -> web.Response:
     accounts = request.app[ACCOUNTS]
     if accounts.user(request.match_info["id"]) is None:
         return api_error(404, f"no user {request.match_info['id']!r}")
-    return web.json_response({"forgotten": accounts.forget_consents(request.match_info["id"])})
+    return json_response({"forgotten": accounts.forget_consents(request.match_info["id"])})
