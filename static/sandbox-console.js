@@ -72,6 +72,18 @@
     return input.value;
   }
 
+  document.addEventListener("click", function (event) {
+    var value = event.target.closest && event.target.closest("[data-copy]");
+    if (!value) { return; }
+    var header = document.querySelector("[data-testid=console-result]");
+    var text = value.textContent.trim();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text).then(
+        function () { if (header) { header.textContent = "copied " + text; } },
+        function () { if (header) { header.textContent = "select and copy it yourself: " + text; } });
+    }
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.dataset || !form.dataset.action) { return; }

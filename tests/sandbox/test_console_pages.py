@@ -177,3 +177,10 @@ async def test_a_signature_near_miss_is_shown_side_by_side(aiohttp_client: Clien
     assert 'data-testid="sign-comparison"' in html
     assert "signed with the other key of this merchant (MD5)" in html
     assert html.count('data-testid="sign-differs"') == 1  # only key= differs
+
+
+async def test_the_overview_credentials_are_copyable(aiohttp_client: ClientFactory) -> None:
+    client = await console(aiohttp_client)
+    html = await page(client, "/_sandbox/")
+    assert f'<code data-copy title="click to copy">{APPID}</code>' in html
+    assert f'<code data-copy title="click to copy">{MCH_ID}</code>' in html
