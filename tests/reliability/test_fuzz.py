@@ -374,6 +374,10 @@ class Fuzzer:
             self.conn.putheader("Content-Length", str(len(request.body)))
         self.conn.endheaders(request.body)
         response = self.conn.getresponse()
+        if (response.getheader("Content-Type") or "").startswith("text/event-stream"):
+            response.readline()  # a live stream never ends: its first line shows it answers; then hang up
+            self.conn.close()
+            return response.status
         response.read()
         if response.will_close:
             self.conn.close()
