@@ -17,6 +17,7 @@ from mock_wechat.store import SQLiteStore, Store
 from mock_wechat.trust import host_allowed, trusted_hosts
 from sandbox import (
     console,
+    console_flow,
     control,
     control_config,
     control_consents,
@@ -83,6 +84,7 @@ def create_app(
     app.add_routes(control_consents.routes)
     app[console.CONSOLE_TEMPLATES] = console.templates()
     app.add_routes(console.routes)
+    app.add_routes(console_flow.routes)
     if owned:
 
         async def close_store(_: web.Application) -> None:

@@ -32,6 +32,7 @@ PAGES = (
     ("/_sandbox/orders", "Orders"),
     ("/_sandbox/notifications", "Notifications"),
     ("/_sandbox/journal", "Journal"),
+    ("/_sandbox/flow", "Flow"),
     ("/_sandbox/clock", "Clock"),
 )
 CLOCK_STEPS = (("15s", 15), ("5min", 300), ("2h", 7200), ("1d", 86_400), ("30d", 30 * 86_400))
