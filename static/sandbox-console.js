@@ -6,6 +6,7 @@
   var live = document.querySelector("[data-testid=console-live]");
   var busy = false;
   var again = false;
+  var lastResult = null;  // the last action's outcome, shown again beside its form after each re-render
 
   function typing() {
     var active = document.activeElement;
@@ -26,7 +27,13 @@
         var content = fresh.querySelector("main");
         var clock = fresh.querySelector("[data-testid=console-clock]");
         if (content) {
+          var opened = Array.prototype.map.call(main.querySelectorAll("details[open][id]"), function (d) { return d.id; });
           main.innerHTML = content.innerHTML;
+          opened.forEach(function (id) {  // what someone opened to read stays open
+            var element = document.getElementById(id);
+            if (element && element.tagName === "DETAILS") { element.open = true; }
+          });
+          showLastResult();
         }
         var shown = document.querySelector("[data-testid=console-clock]");
         if (clock && shown) {
@@ -65,6 +72,20 @@
     live.textContent = "reload to refresh";
   }
 
+  function actionForms() {
+    return Array.prototype.slice.call(main.querySelectorAll("form[data-action]"));
+  }
+
+  function showLastResult() {
+    if (!lastResult) { return; }
+    var form = actionForms()[lastResult.index];
+    var result = form && form.dataset.action === lastResult.action && form.querySelector("[data-result]");
+    if (result) {
+      result.textContent = lastResult.text;
+      result.className = lastResult.className;
+    }
+  }
+
   function value(input) {
     var kind = input.dataset.type;
     if (kind === "int") { return input.value === "" ? undefined : Number(input.value); }
@@ -95,6 +116,7 @@
       if (given !== undefined && given !== "") { body[input.name] = given; }
     });
     var result = form.querySelector("[data-result]");
+    var index = actionForms().indexOf(form);  // now: a re-render may replace the form before the answer
     if (result) { result.textContent = "…"; result.className = "result"; }
     var method = form.dataset.method || "POST";
     fetch(form.dataset.action, {
@@ -112,10 +134,9 @@
               : "done";
           } catch (ignored) { /* not JSON: show it as it is */ }
           var line = (response.ok ? "✓ " : "✗ ") + shown;
-          if (result) {
-            result.textContent = line;
-            result.className = "result " + (response.ok ? "ok" : "err");
-          }
+          lastResult = { action: form.dataset.action, index: index, text: line,
+            className: "result " + (response.ok ? "ok" : "err") };
+          showLastResult();
           var header = document.querySelector("[data-testid=console-result]");
           if (header) { header.textContent = (form.dataset.label || form.dataset.action) + ": " + line; }
           if (response.ok) { refresh(); }
