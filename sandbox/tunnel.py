@@ -151,14 +151,17 @@ class _TunnelFront(Front):
                 self.transport, pending, context, server_side=True, ssl_handshake_timeout=HEADER_TIMEOUT
             )
         except ssl.SSLError as exc:
+            self.transport.abort()  # the handshake is over: close now, not after a flush a stopping loop may not see
             self.handed_over()
             self._tunnel.refuse(self.peer, target, 502, self._handshake_failure(target, exc), method)
             return
         except (OSError, TimeoutError) as exc:  # the client went away mid-handshake (a browser retrying): no fault
+            self.transport.abort()
             self.handed_over()
             log.debug("a TLS handshake for %s from %s ended: %r", target, self.peer, exc)
             return
         if secured is None:  # the connection closed during the handshake
+            self.transport.abort()
             self.handed_over()
             return
         http = self.make_http()

@@ -310,3 +310,21 @@ def test_a_tunnel_to_a_page_host_never_asks_for_a_client_certificate(server: San
 
 def test_a_tunnel_to_the_pay_host_asks_for_a_client_certificate(server: SandboxThread, tmp_path: Path) -> None:
     assert tunnel_with_certificate(server, "api.mch.weixin.qq.com", tmp_path) in (b"refused", b"")
+
+
+def test_a_failed_handshake_leaves_no_socket_behind(tmp_path: Path) -> None:
+    import gc
+    import warnings
+
+    started = SandboxThread(ca_dir=tmp_path).start()
+    sock = connect(started, "res.wx.qq.com:443")
+    assert read_head(sock).startswith(b"HTTP/1.1 200")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        ssl.create_default_context().wrap_socket(sock, server_hostname="res.wx.qq.com")
+    WeChatSandbox(started.url).notifications()  # the sandbox has handled the failure by now
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        started.stop()
+        gc.collect()
+    sock.close()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
