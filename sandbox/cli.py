@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import socket
@@ -145,14 +144,14 @@ class StartError(Exception):
 
 
 def load_scenario(app: web.Application, path: Path) -> None:
+    from mock_wechat import json_input
     from sandbox.scenario import ScenarioError, import_state
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        import_state(app, document)
+        import_state(app, json_input.loads(path.read_bytes()))
     except OSError as exc:
         raise StartError(f"cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json_input.BadJson as exc:
         raise StartError(f"{path} is not a JSON state document: {exc}") from None
     except ScenarioError as exc:
         raise StartError(f"cannot import {path}: {exc}") from None

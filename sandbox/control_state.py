@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
+from mock_wechat import json_input
 from sandbox.control import api_error
 from sandbox.json_text import json_response
 from sandbox.scenario import ScenarioError, export_state, import_state
@@ -34,9 +33,9 @@ async def post_state(request: web.Request) -> web.Response:
     if len(raw) > MAX_STATE:
         return api_error(413, f"a state document is at most {MAX_STATE} bytes")
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return api_error(400, f"the body is not JSON: {exc}")
+        document = json_input.loads(raw)
+    except json_input.BadJson as exc:
+        return api_error(400, f"the body is not a JSON state document: {exc}")
     try:
         counts = import_state(request.app, document)
     except ScenarioError as exc:

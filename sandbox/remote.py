@@ -411,11 +411,13 @@ def export(client: Client, args: argparse.Namespace, out: Out) -> None:
 
 
 def import_(client: Client, args: argparse.Namespace, out: Out) -> None:
+    from mock_wechat import json_input
+
     try:
-        document = json.loads(args.file.read_text(encoding="utf-8"))
+        document = json_input.loads(args.file.read_bytes())
     except OSError as exc:
         raise Failed(f"cannot read {args.file}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json_input.BadJson as exc:
         raise Failed(f"{args.file} is not a JSON state document: {exc}") from None
     answer = client.call("POST", "/_sandbox/api/state", document)
     if out.as_json:

@@ -170,7 +170,16 @@ def test_a_bad_document_is_refused_and_changes_nothing(
 def test_a_body_that_is_not_json_is_refused(sandbox: WeChatSandbox) -> None:
     answer = requests.post(f"{sandbox.url}/_sandbox/api/state", data=b"{", timeout=10)
     assert answer.status_code == 400
-    assert answer.json()["error"].startswith("the body is not JSON: ")
+    assert answer.json()["error"].startswith("the body is not a JSON state document: not JSON (")
+
+
+def test_a_body_nested_too_deeply_is_refused(sandbox: WeChatSandbox) -> None:
+    """Found by the fuzz: the state's reader is the one JSON reader with its depth limit (no RecursionError)."""
+    answer = requests.post(f"{sandbox.url}/_sandbox/api/state", data=b'{"a":' * 5000 + b"1" + b"}" * 5000, timeout=10)
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "the body is not a JSON state document: nested deeper than 32 levels"},
+    )
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
