@@ -54,8 +54,15 @@ pytest: $(STAMP) browsers js examples
 ## test: install what the tests need (browsers included), lint, type-check, run every test
 test: lint typecheck pytest
 
+## bench: the sandbox measured side by side with a minimal aiohttp handler (and WireMock, when java is here)
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
+	touch $@
+
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	@bash scripts/ensure-wrk.sh
+	@if command -v npm >/dev/null 2>&1 && command -v java >/dev/null 2>&1; then $(MAKE) --no-print-directory bench/node_modules/.installed; fi
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
