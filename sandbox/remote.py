@@ -8,13 +8,14 @@ import os
 import re
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote, urlencode
+
+if TYPE_CHECKING:
+    from urllib.error import HTTPError
 
 URL_ENV = "WECHAT_SANDBOX_URL"
 DEFAULT_URL = "http://127.0.0.1:8600"
@@ -70,6 +71,9 @@ class Client:
         self.url = url.rstrip("/")
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        import urllib.error  # imported here: `wechat-sandbox serve` never pays for urllib's imports
+        import urllib.request
+
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(  # noqa: S310 - the sandbox's URL, as the user gave it
             self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
@@ -91,7 +95,7 @@ class Client:
             ) from None
 
 
-def _refusal(exc: urllib.error.HTTPError) -> str:
+def _refusal(exc: HTTPError) -> str:
     text = exc.read().decode("utf-8", "replace")
     try:
         body = json.loads(text)
