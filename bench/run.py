@@ -189,7 +189,7 @@ def load(url: str, bodies: Sequence[str], seconds: float = SECONDS) -> Load:
     try:
         if shutil.which("wrk"):
             threads = 2
-            command = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
+            command = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency",
                        "-s", str(HERE / "bodies.lua"), url, "--", file.name, str(threads)]  # fmt: skip
             return parse_wrk(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
         command = [sys.executable, "-m", "bench.loader", url, file.name, "--connections", str(CONNECTIONS),
