@@ -168,13 +168,23 @@ class Table(Generic[T]):
 
     def __init__(self, store: Store, cls: type[T], kind: str) -> None:
         self._store, self._cls, self._kind = store, cls, kind
+        self._names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
 
     def get(self, key: str) -> T | None:
         data = self._store.get(self._kind, key)
         return None if data is None else self._cls(**data)
 
     def put(self, key: str, owner: str, value: T, expires_at: float | None = None) -> None:
-        self._store.put(self._kind, key, owner, dataclasses.asdict(value), expires_at)  # type: ignore[call-overload]
+        self._store.put(self._kind, key, owner, self._data(value), expires_at)
+
+    def _data(self, value: T) -> dict[str, Any]:
+        """The record's fields as JSON takes them. A shallow copy: the store serialises at once, so the deep
+        copy `dataclasses.asdict` makes of every dict and list (a third of a unified order's time) buys nothing;
+        a field holding a dataclass still goes through asdict."""
+        data = {name: getattr(value, name) for name in self._names}
+        if any(dataclasses.is_dataclass(v) for v in data.values()):
+            return dataclasses.asdict(value)  # type: ignore[call-overload,no-any-return]
+        return data
 
     def delete(self, key: str) -> None:
         self._store.delete(self._kind, key)

@@ -161,8 +161,8 @@ class BridgeService:
         if order.api == Api.V3:
             keys = self.keyring.keys(order.mch_id)
             v2_key = self.pay.merchant(order.mch_id).key
-            return paysheet.check_v3_pay_sign(args, keys, v2_key, order.answer_sign, others)
-        return paysheet.check_pay_sign(args, v2_dialect.order_key(self.pay, order), order.answer_sign, others)
+            return paysheet.check_v3_pay_sign(args, keys, v2_key, self.pay.answer_sign(order), others)
+        return paysheet.check_pay_sign(args, v2_dialect.order_key(self.pay, order), self.pay.answer_sign(order), others)
 
     def confirm(self, sheet_id: str, pin: str, outcome: Outcome) -> dict[str, Any]:
         sheet = self._open(sheet_id)

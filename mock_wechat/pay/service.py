@@ -163,10 +163,14 @@ class PayService:
             )
 
     def note_answer_sign(self, mch_id: str, out_trade_no: str, sign: str) -> None:
-        """Remember the unifiedorder answer's sign: a page that reuses it as paySign gets told so."""
-        order = self.orders.get(self._key(mch_id, out_trade_no))
-        if order is not None:
-            self.save(replace(order, answer_sign=sign))
+        """Remember the unifiedorder answer's sign: a page that reuses it as paySign gets told so. A small record
+        of its own: the order is not read and written again for a diagnostic."""
+        self.index.put(f"answer_sign:{self._key(mch_id, out_trade_no)}", mch_id, Pointer(sign))
+
+    def answer_sign(self, order: Order) -> str:
+        """The sign of the last unifiedorder answer for `order` ("" when none was noted)."""
+        noted = self.index.get(f"answer_sign:{self._key(order.mch_id, order.out_trade_no)}")
+        return noted.value if noted is not None else order.answer_sign
 
     def _index_order(self, order: Order) -> None:
         key = self._key(order.mch_id, order.out_trade_no)
