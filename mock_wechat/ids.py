@@ -25,7 +25,7 @@ class Ids:
         self._random.seed(None if self.seed is None else f"{self.seed}:{self.boot}")
 
     def _chars(self, alphabet: str, n: int) -> str:
-        return "".join(self._random.choice(alphabet) for _ in range(n))
+        return "".join(self._random.choices(alphabet, k=n))
 
     def code(self) -> str:
         """A web-authorization code: 32 characters like the real ones (`081xYz...`)."""
