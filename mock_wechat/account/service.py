@@ -27,6 +27,7 @@ class AccountService:
 
     def __init__(self, config: WeChatConfig, store: Store, clock: Clock, ids: Ids) -> None:
         self.config, self.store, self.clock, self.ids = config, store, clock, ids
+        self._openids: dict[tuple[str, str], str] = {}
         self.tokens = Table(store, AccessToken, "access_token")
         self.tickets = Table(store, Ticket, "ticket")
         self.codes = Table(store, OAuthCode, "oauth_code")
@@ -211,6 +212,20 @@ class AccountService:
 
     def all_users(self) -> list[User]:
         return self.users.query()
+
+    def user_by_openid(self, appid: str, openid: str) -> User | None:
+        """The user whose openid under `appid` is `openid`. An openid is a hash of (appid, user id), so a found
+        pair stays true: it is remembered, and only the user's existence is read again (a reset removes users)."""
+        known = self._openids.get((appid, openid))
+        if known is not None:
+            user = self.users.get(known)
+            if user is not None:
+                return user
+        for user in self.all_users():
+            self._openids[(appid, openid_for(appid, user.id))] = user.id
+            if openid_for(appid, user.id) == openid:
+                return user
+        return None
 
     def put_user(self, user: User) -> None:
         self.users.put(user.id, "", user)

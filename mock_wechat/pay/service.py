@@ -76,10 +76,7 @@ class PayService:
         self.orders.put(self._key(order.mch_id, order.out_trade_no), order.mch_id, order)
 
     def payer(self, appid: str, openid: str) -> User | None:
-        for user in self.accounts.all_users():
-            if openid_for(appid, user.id) == openid:
-                return user
-        return None
+        return self.accounts.user_by_openid(appid, openid)
 
     def check_notify_url(self, merchant: Merchant, url: str) -> None:
         origin = parse_origin(url)
