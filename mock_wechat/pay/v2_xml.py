@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from xml.parsers import expat
 from xml.parsers.expat import ExpatError
-
-import xmltodict
 
 from mock_wechat import errors, signing
 
@@ -24,31 +23,77 @@ def parse(body: bytes) -> dict[str, str]:
         raise errors.NotUtf8(f"the body is not UTF-8 (byte {exc.start}: {body[exc.start : exc.start + 4]!r})") from None
     if _DECLARATION.search(body):
         raise errors.XmlFormatError("DOCTYPE/ENTITY declarations are refused (XXE and entity-expansion attacks)")
+    return _fields(text.lstrip("\ufeff"))
+
+
+class _Reader:
+    """One `<xml>` document read by expat as it streams: the fields, and the first thing wrong with them."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.root = ""
+        self.root_attributes = False
+        self.text: list[str] = []
+        self.fields: dict[str, list[str]] = {}
+        self.counts: dict[str, int] = {}
+        self.nested: str = ""
+        self.current = ""
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        self.depth += 1
+        if self.depth == 1:
+            self.root = name
+            self.root_attributes = bool(attributes)
+        elif self.depth == 2:
+            self.current = name
+            self.counts[name] = self.counts.get(name, 0) + 1
+            self.fields.setdefault(name, [])
+            if attributes and not self.nested:
+                self.nested = name  # xmltodict read a field with attributes as a dict: nested, like an element
+        elif not self.nested:
+            self.nested = self.current
+
+    def end(self, name: str) -> None:
+        self.depth -= 1
+
+    def data(self, chunk: str) -> None:
+        if self.depth == 1:
+            self.text.append(chunk)
+        elif self.depth == 2:
+            self.fields[self.current].append(chunk)
+
+
+def _fields(text: str) -> dict[str, str]:
+    """The fields of a flat `<xml>`, with xmltodict's view of what is not flat (its errors, word for word)."""
+    reader = _Reader()
+    parser = expat.ParserCreate("utf-8")  # the body was decoded as UTF-8: a declaration cannot say otherwise
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    parser.CharacterDataHandler = reader.data
+    parser.buffer_text = True
+    parser.ordered_attributes = False
+    # Entities never expand (declarations are refused before this; an undeclared one is an expat error).
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     try:
-        # Whitespace is kept: a value's spaces are part of what the merchant signed.
-        doc = xmltodict.parse(text.lstrip("\ufeff"), disable_entities=True, strip_whitespace=False)
+        parser.Parse(text.encode("utf-8"), True)
     except (ExpatError, ValueError) as exc:
         raise errors.XmlFormatError(f"the body is not well-formed XML: {exc}") from None
-    root = doc.get("xml") if isinstance(doc, dict) else None
-    if not isinstance(doc, dict) or list(doc) != ["xml"]:
-        raise errors.XmlFormatError(f"the root element must be <xml>, got <{next(iter(doc or {'?': 0}))}>")
-    if root is None or (isinstance(root, str) and not root.strip()):
+    if reader.root != "xml":
+        raise errors.XmlFormatError(f"the root element must be <xml>, got <{reader.root or '?'}>")
+    outside = "".join(reader.text).strip()
+    if not reader.fields and not reader.root_attributes:  # xmltodict read such an <xml> as its text alone
+        if outside:
+            raise errors.XmlFormatError("<xml> must contain one element per field")
         return {}
-    if not isinstance(root, dict):
-        raise errors.XmlFormatError("<xml> must contain one element per field")
     fields: dict[str, str] = {}
-    for name, value in root.items():
-        if name.startswith("@"):
-            continue  # attributes on <xml> are ignored, as WeChat ignores them
-        if name == "#text":
-            if str(value).strip():
-                raise errors.XmlFormatError(f"text {str(value).strip()[:20]!r} outside any field of <xml>")
-            continue  # indentation between fields
-        if isinstance(value, list):
-            raise errors.XmlFormatError(f"field <{name}> appears {len(value)} times")
-        if isinstance(value, dict):
+    for name, chunks in reader.fields.items():  # the fields' errors first, in document order, as xmltodict had them
+        if reader.counts[name] > 1:
+            raise errors.XmlFormatError(f"field <{name}> appears {reader.counts[name]} times")
+        if name == reader.nested:
             raise errors.XmlFormatError(f"field <{name}> contains nested elements; v2 fields are flat text")
-        fields[name] = "" if value is None else str(value)
+        fields[name] = "".join(chunks)
+    if outside:
+        raise errors.XmlFormatError(f"text {outside[:20]!r} outside any field of <xml>")
     return fields
 
 
