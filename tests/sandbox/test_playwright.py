@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -41,7 +40,6 @@ def test_the_proxy_is_the_sandboxs_http_url(ca_certificate: Path, url: str) -> N
         proxy_launch_options(url, ca_certificate)
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_the_spki_hash_is_the_one_chromiums_docs_compute_with_openssl(ca_certificate: Path) -> None:
     """`openssl x509 -pubkey | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`."""
 
@@ -54,7 +52,6 @@ def test_the_spki_hash_is_the_one_chromiums_docs_compute_with_openssl(ca_certifi
     assert spki_hash(ca_certificate) == base64.b64encode(digest).decode()
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the PAC script")
 def test_the_pac_script_sends_wechats_hosts_only_to_the_proxy() -> None:
     script = base64.b64decode(proxy_pac_url("127.0.0.1:8600").split(",", 1)[1]).decode()
     hosts = [*WECHAT_HOSTS, "RES.WX.QQ.COM", "res.wx.qq.com.", "127.0.0.1", "localhost", "wx.qq.com", "example.com"]
