@@ -19,6 +19,8 @@ import pytest
 import requests
 
 from sandbox import defaults
+from sandbox.testing import SandboxThread, WeChatSandbox
+from tests.pay_helpers import MCH_KEY, order_fields, signed_xml
 
 REPO = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"^WeChat sandbox listening on (?P<url>http://\S+:(?P<port>\d+))$")
@@ -240,3 +242,28 @@ def exchange_code(base_url: str, code: str, *, appid: str = defaults.DEFAULT_APP
     body = requests.get(f"{base_url}/sns/oauth2/access_token", params=params, timeout=10).json()
     assert isinstance(body, dict)
     return body
+
+
+# -- an in-process sandbox per test module (its CA in a temporary directory) ------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxThread]:
+    """A sandbox in a thread of this process for the test module; its HTTP port is also the proxy."""
+    started = SandboxThread(ca_dir=tmp_path_factory.mktemp("ca")).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def sandbox(server: SandboxThread) -> WeChatSandbox:
+    """`server`'s control API, reset before the test."""
+    sandbox = WeChatSandbox(server.url)
+    sandbox.reset()
+    return sandbox
+
+
+def place(url: str, out_trade_no: str, total_fee: int = 100, **fields: Any) -> None:
+    body = signed_xml(order_fields(out_trade_no=out_trade_no, total_fee=total_fee, **fields), MCH_KEY)
+    answer = requests.post(f"{url}/pay/unifiedorder", data=body, timeout=10)
+    assert "<result_code><![CDATA[SUCCESS]]></result_code>" in answer.text

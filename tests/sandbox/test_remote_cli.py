@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,27 +13,13 @@ import requests
 
 from sandbox import cli, remote
 from sandbox.testing import SandboxThread, WeChatSandbox
-from tests.pay_helpers import MCH_KEY, order_fields, signed_xml
-from tests.sandbox.conftest import module_command, subprocess_env
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxThread]:
-    started = SandboxThread(ca_dir=tmp_path_factory.mktemp("ca")).start()
-    yield started
-    started.stop()
+from tests.sandbox.conftest import module_command, place, subprocess_env
 
 
 @pytest.fixture
 def url(server: SandboxThread) -> str:
     WeChatSandbox(server.url).reset()
     return server.url
-
-
-def place(url: str, out_trade_no: str, total_fee: int = 100, **fields: Any) -> None:
-    body = signed_xml(order_fields(out_trade_no=out_trade_no, total_fee=total_fee, **fields), MCH_KEY)
-    answer = requests.post(f"{url}/pay/unifiedorder", data=body, timeout=10)
-    assert "<result_code><![CDATA[SUCCESS]]></result_code>" in answer.text
 
 
 def command(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> tuple[int, str, str]:

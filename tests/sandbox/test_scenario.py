@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +13,9 @@ import pytest
 import requests
 
 from sandbox import scenario
-from sandbox.testing import SandboxThread, WeChatSandbox
+from sandbox.testing import WeChatSandbox
 from tests.pay_helpers import openid
-from tests.sandbox.conftest import ServerFactory, module_command, subprocess_env
-from tests.sandbox.test_remote_cli import place
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxThread]:
-    started = SandboxThread(ca_dir=tmp_path_factory.mktemp("ca")).start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def sandbox(server: SandboxThread) -> WeChatSandbox:
-    sandbox = WeChatSandbox(server.url)
-    sandbox.reset()
-    return sandbox
+from tests.sandbox.conftest import ServerFactory, module_command, place, subprocess_env
 
 
 def state(sandbox: WeChatSandbox) -> dict[str, Any]:

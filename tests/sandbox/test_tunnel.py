@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,6 @@ ONLY_WECHAT = (
     "the sandbox is a proxy for WeChat's hosts only (api.weixin.qq.com, api.mch.weixin.qq.com, "
     "api2.mch.weixin.qq.com, open.weixin.qq.com, res.wx.qq.com, res2.wx.qq.com) and never connects anywhere; "
 )
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxThread]:
-    started = SandboxThread(ca_dir=tmp_path_factory.mktemp("ca")).start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def sandbox(server: SandboxThread) -> WeChatSandbox:
-    sandbox = WeChatSandbox(server.url)
-    sandbox.reset()
-    return sandbox
 
 
 def port_of(server: SandboxThread) -> int:
