@@ -7,6 +7,7 @@ import logging
 import math
 import re
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -156,6 +157,9 @@ class Front(asyncio.Protocol):
         self.peer = "?"
         self.registry: set[Front] | None = None
         """The server's fronts not yet handed to HTTP (set by the server), closed when it stops."""
+        self.sockets: weakref.WeakSet[asyncio.BaseTransport] | None = None
+        """Every accepted connection's own transport while it lives (set by the server), aborted when it stops:
+        a TLS connection's transport is wrapped, and its HTTP handler no longer names the socket's."""
         self._buffer = b""
         self._timer: asyncio.TimerHandle | None = None
         self._decided = False
@@ -171,6 +175,8 @@ class Front(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        if self.sockets is not None:
+            self.sockets.add(transport)
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if isinstance(peer, tuple) else "?"
         self._timer = asyncio.get_running_loop().call_later(HEADER_TIMEOUT, transport.close)
@@ -239,6 +245,7 @@ class _Server(web.Server):
         self._handler_loop, self._handler_kwargs, self._handler_render = loop, kwargs, render
         self._front = front
         self.fronts: set[Front] = set()
+        self.sockets: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
 
     def _http(self) -> RequestHandler:
         return _Handler(self, loop=self._handler_loop, render=self._handler_render, **self._handler_kwargs)
@@ -248,7 +255,7 @@ class _Server(web.Server):
             return self._http()
         made = self._front(self._http)
         if isinstance(made, Front):
-            made.registry = self.fronts
+            made.registry, made.sockets = self.fronts, self.sockets
             self.fronts.add(made)
         return made
 
@@ -286,13 +293,17 @@ class Runner(web.AppRunner):
     async def cleanup(self) -> None:
         """aiohttp's cleanup, then close at once what is still open: a TLS connection's close waits for the
         client's answer, and a loop stopped meanwhile would leave its socket open."""
-        transports = [h.transport for h in self.server.connections] if self.server is not None else []
+        transports: list[asyncio.BaseTransport | None] = []
+        if self.server is not None:
+            transports += [h.transport for h in self.server.connections]
         if isinstance(self.server, _Server):  # connections no HTTP handler has yet (silent, or in a TLS handshake)
             transports += [front.transport for front in self.server.fronts if hasattr(front, "transport")]
+            transports += list(self.server.sockets)  # and the sockets under TLS connections
         await super().cleanup()
         for transport in transports:
-            if transport is not None:
+            if isinstance(transport, asyncio.Transport):
                 transport.abort()
+        await asyncio.sleep(0)  # an abort closes its socket on the loop's next turn: let it come
 
     async def _make_server(self) -> web.Server:
         made = await super()._make_server()  # starts the app up and freezes it
