@@ -74,6 +74,11 @@ class Merchant:
     appids: tuple[str, ...] = ()
     pay_directories: tuple[str, ...] = ()
     notify_hosts: tuple[str, ...] = ()
+    h5_domains: tuple[str, ...] = ()
+    """H5 pay domains (H5支付域名): pages that may send a browser to `mweb_url`, and where `redirect_url` may lead;
+    `host` or `host:port`, subdomains included."""
+    native_callback_url: str = ""
+    """The scan-pay callback URL (扫码支付回调URL): WeChat POSTs there when a mode 1 code is scanned."""
     trust_loopback: bool = True
     single_payment_limit: int = DEFAULT_SINGLE_PAYMENT_LIMIT
     """The most one payment may be, in fen (单笔支付限额): unifiedorder refuses a larger total_fee."""

@@ -168,6 +168,36 @@ def allowed(origin: Origin, domains: tuple[str, ...], trust_loopback: bool) -> b
     return (trust_loopback and is_loopback(origin.host)) or any(domain_matches(origin, d) for d in domains)
 
 
+def h5_domain_matches(origin: Origin, domain: str) -> bool:
+    """An H5 pay domain covers its subdomains too (`example.com` allows `m.example.com`), unlike OAuth's and the
+    JS-safe domains; `host` is the default port only, `host:port` that port."""
+    entry = domain.strip().lower()
+    if "://" in entry:
+        parsed = parse_origin(entry)
+        if parsed is None:
+            return False
+        host, port = parsed.host, parsed.port
+    else:
+        as_url = parse_origin(f"{origin.scheme}://{entry}")
+        if as_url is None:
+            return False
+        host, port = as_url.host, as_url.port
+    return port == origin.port and (origin.host == host or origin.host.endswith("." + host))
+
+
+def h5_allowed(origin: Origin, domains: tuple[str, ...], trust_loopback: bool) -> bool:
+    return (trust_loopback and is_loopback(origin.host)) or any(h5_domain_matches(origin, d) for d in domains)
+
+
+def callback_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a scan-pay callback URL (an absolute http(s) URL WeChat can POST to), or None."""
+    if parse_origin(url) is None:
+        return f"{url!r} is not an absolute http(s) URL"
+    if "#" in url:
+        return f"{url!r} has a #fragment, which is never sent to a server"
+    return None
+
+
 def looks_double_encoded(url: str) -> bool:
     """`http%3A%2F%2F...` left after one decoding: the caller encoded redirect_uri twice."""
     lowered = url.lower()

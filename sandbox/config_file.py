@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from mock_wechat.config import Account, AccountKind, KeyMaterial, Merchant, ResponseSigning, User, WeChatConfig
+from mock_wechat.domains import callback_url_problem
 from mock_wechat.pay import v3_keys
 from mock_wechat.pay.orders import MAX_FEN
 from sandbox import defaults
@@ -114,7 +115,10 @@ def _account(raw: dict[str, Any], where: str) -> Account:
 def _merchant(raw: dict[str, Any], where: str, base: Path) -> Merchant:
     data = _table(raw, Merchant, where, ("mch_id", "key"), extra=(*KEY_FILES, *KEY_TEXT))
     data.setdefault("name", data["mch_id"])
-    data.setdefault("trust_loopback", "pay_directories" not in raw and "notify_hosts" not in raw)
+    data.setdefault("trust_loopback", not {"pay_directories", "notify_hosts", "h5_domains"} & set(raw))
+    problem = callback_url_problem(data["native_callback_url"]) if data.get("native_callback_url") else None
+    if problem is not None:
+        raise ConfigError(f"{where}.native_callback_url: {problem}")
     limit = data.get("single_payment_limit", 1)
     if not 1 <= limit <= MAX_FEN:
         raise ConfigError(f"{where}.single_payment_limit: must be 1 to {MAX_FEN} fen (WeChat's Int), got {limit}")

@@ -91,6 +91,8 @@ def merchant_json(m: Merchant, keys: MerchantKeys) -> dict[str, Any]:
         "appids": list(m.appids),
         "pay_directories": list(m.pay_directories),
         "notify_hosts": list(m.notify_hosts),
+        "h5_domains": list(m.h5_domains),
+        "native_callback_url": m.native_callback_url,
         "trust_loopback": m.trust_loopback,
         "apiv3_key": keys.apiv3_key,
         "serial_no": keys.serial_no,

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from mock_wechat.app import reconfigure
 from mock_wechat.config import ResponseSigning
+from mock_wechat.domains import callback_url_problem
 from mock_wechat.keys import KEYRING, current_config
 from sandbox.control import account_json, api_error, merchant_json, read_json
 from sandbox.json_text import json_response
@@ -23,6 +24,8 @@ MERCHANT_FIELDS = {
     "appids": list,
     "pay_directories": list,
     "notify_hosts": list,
+    "h5_domains": list,
+    "native_callback_url": str,
     "trust_loopback": bool,
     "response_signing": ResponseSigning,
 }
@@ -73,7 +76,8 @@ async def configure_account(request: web.Request) -> web.Response:
 
 @routes.post("/_sandbox/api/merchants/{mch_id}")
 async def configure_merchant(request: web.Request) -> web.Response:
-    """e.g. `{"pay_directories": ["http://127.0.0.1:5000/pay/"], "notify_hosts": ["127.0.0.1:5000"]}`, or
+    """e.g. `{"pay_directories": ["http://127.0.0.1:5000/pay/"], "notify_hosts": ["127.0.0.1:5000"]}`,
+    `{"h5_domains": ["127.0.0.1:5000"], "native_callback_url": "http://127.0.0.1:5000/native/callback"}`, or
     `{"response_signing": "platform_certificate"}` to sign v3 answers with the platform certificate."""
     config = current_config(request.app)
     merchant = config.merchant(request.match_info["mch_id"])
@@ -82,9 +86,12 @@ async def configure_merchant(request: web.Request) -> web.Response:
     body = await read_json(request)
     if isinstance(body, web.Response):
         return body
-    changes = field_changes(body, MERCHANT_FIELDS, ("pay_directories", "notify_hosts"))
+    changes = field_changes(body, MERCHANT_FIELDS, ("pay_directories", "notify_hosts", "h5_domains"))
     if isinstance(changes, str):
         return api_error(400, changes)
+    problem = callback_url_problem(changes["native_callback_url"]) if changes.get("native_callback_url") else None
+    if problem is not None:
+        return api_error(400, f"native_callback_url: {problem}")
     updated = replace(merchant, **changes)
     reconfigure(request.app, replace(config, merchants=_swap(config.merchants, merchant, updated)))
     return json_response(merchant_json(updated, request.app[KEYRING].keys(updated.mch_id)))

@@ -219,7 +219,8 @@ class WeChatSandbox:
         return dict(self._call("POST", f"/_sandbox/api/accounts/{quote(appid or self.appid)}", fields))
 
     def configure_merchant(self, mch_id: str | None = None, **fields: Any) -> dict[str, Any]:
-        """Set `pay_directories`, `notify_hosts`, `trust_loopback`… (until the next reset)."""
+        """Set `pay_directories`, `notify_hosts`, `h5_domains`, `native_callback_url`, `trust_loopback`… (until the
+        next reset)."""
         return dict(self._call("POST", f"/_sandbox/api/merchants/{quote(mch_id or self.mch_id)}", fields))
 
     def reset(self) -> None:

@@ -9,7 +9,10 @@ from mock_wechat.domains import (
     Origin,
     allowed,
     browser_url,
+    callback_url_problem,
     domain_matches,
+    h5_allowed,
+    h5_domain_matches,
     is_loopback,
     looks_double_encoded,
     parse_origin,
@@ -304,3 +307,54 @@ def test_encoded_redirect_uri_looks_double_encoded(url: str) -> None:
 )
 def test_plain_redirect_uri_does_not_look_double_encoded(url: str) -> None:
     assert not looks_double_encoded(url)
+
+
+# -- H5 pay domains and the scan-pay callback URL ---------------------------------------------------------------
+
+
+def test_an_h5_pay_domain_covers_its_own_host() -> None:
+    assert h5_domain_matches(origin("https://shop.example.com/pay"), "shop.example.com")
+
+
+def test_an_h5_pay_domain_covers_its_subdomains() -> None:
+    assert h5_domain_matches(origin("https://m.shop.example.com/pay"), "shop.example.com")
+
+
+def test_an_h5_pay_domain_does_not_cover_a_host_that_only_ends_like_it() -> None:
+    assert not h5_domain_matches(origin("https://evilshop.example.com/"), "shop.example.com")
+
+
+def test_an_h5_pay_domain_without_a_port_is_the_default_port_only() -> None:
+    assert not h5_domain_matches(origin("http://shop.example.com:8080/"), "shop.example.com")
+
+
+def test_an_h5_pay_domain_with_a_port_is_that_port() -> None:
+    assert h5_domain_matches(origin("http://127.0.0.1:8700/checkout"), "127.0.0.1:8700")
+
+
+def test_an_h5_pay_domain_may_be_written_as_a_url() -> None:
+    assert h5_domain_matches(origin("https://shop.example.com/x"), "https://shop.example.com/")
+
+
+def test_h5_allowed_trusts_loopback_only_when_asked() -> None:
+    page = origin("http://127.0.0.1:9000/")
+    assert h5_allowed(page, (), trust_loopback=True)
+    assert not h5_allowed(page, (), trust_loopback=False)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("shop.example.com/native", "'shop.example.com/native' is not an absolute http(s) URL"),
+        (
+            "https://shop.example.com/native#x",
+            "'https://shop.example.com/native#x' has a #fragment, which is never sent to a server",
+        ),
+    ],
+)
+def test_a_callback_url_must_be_absolute_without_fragment(url: str, problem: str) -> None:
+    assert callback_url_problem(url) == problem
+
+
+def test_an_absolute_callback_url_is_fine() -> None:
+    assert callback_url_problem("https://shop.example.com/native/callback") is None

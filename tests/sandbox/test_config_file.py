@@ -532,3 +532,26 @@ async def test_the_sandbox_lists_the_keys_of_the_files(tmp_path: Path, aiohttp_c
         "0123456789abcdef0123456789abcdef",
         "PUB_KEY_ID_0119000001092024",
     )
+
+
+def test_a_merchant_reads_its_h5_pay_domains_and_scan_pay_callback_url(tmp_path: Path) -> None:
+    text = (
+        '[[merchants]]\nmch_id = "1"\nkey = "k"\nh5_domains = ["shop.example.com"]\n'
+        'native_callback_url = "https://shop.example.com/native/callback"\n'
+    )
+    [merchant] = load(write(tmp_path, text)).merchants
+    assert (merchant.h5_domains, merchant.native_callback_url) == (
+        ("shop.example.com",),
+        "https://shop.example.com/native/callback",
+    )
+
+
+def test_a_merchant_with_h5_domains_does_not_trust_loopback_by_default(tmp_path: Path) -> None:
+    text = '[[merchants]]\nmch_id = "1"\nkey = "k"\nh5_domains = ["shop.example.com"]\n'
+    [merchant] = load(write(tmp_path, text)).merchants
+    assert merchant.trust_loopback is False
+
+
+def test_a_scan_pay_callback_url_that_is_not_absolute_is_an_error(tmp_path: Path) -> None:
+    message = error_of(tmp_path, '[[merchants]]\nmch_id = "1"\nkey = "k"\nnative_callback_url = "/native"\n')
+    assert message == "merchants[0].native_callback_url: '/native' is not an absolute http(s) URL"
