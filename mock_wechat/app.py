@@ -36,7 +36,7 @@ from mock_wechat.pay.orders import Api
 from mock_wechat.pay.service import PayService
 from mock_wechat.pay.v3_keys import MerchantKeyring
 from mock_wechat.store import SQLiteStore, Store
-from mock_wechat.surfaces import assets, avatar, bridge, cgi_bin, oauth, pay_v2, pay_v3, sns
+from mock_wechat.surfaces import assets, avatar, bridge, cashier, cgi_bin, oauth, pay_v2, pay_v3, sns
 
 PRUNE_EVERY = 60.0
 log = logging.getLogger("mock_wechat")
@@ -112,7 +112,15 @@ def create_app(
     # Keys are made on first use (never here: each test app would pay ~0.1 s a key); config is read, not owned.
     app[KEYRING] = MerchantKeyring(app[STORE], app[CLOCK], lambda: app[ACCOUNTS].config)
     app[BRIDGE] = BridgeService(config, app[STORE], app[CLOCK], app[IDS], app[ACCOUNTS], app[PAY], app[KEYRING])
-    for table in (cgi_bin.routes, sns.routes, oauth.routes, avatar.routes, bridge.routes, pay_v3.routes):
+    for table in (
+        cgi_bin.routes,
+        sns.routes,
+        oauth.routes,
+        avatar.routes,
+        bridge.routes,
+        cashier.routes,
+        pay_v3.routes,
+    ):
         app.add_routes(table)
     pay_v2.add_routes(app)
     assets.add_routes(app)

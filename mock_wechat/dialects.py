@@ -76,11 +76,11 @@ def render_api_error(error: errors.ApiError, rid: str) -> web.Response:
 
 def render_page_error(templates: jinja2.Environment, error: errors.WeChatError, rid: str) -> web.Response:
     if isinstance(error, errors.PageError):
-        code, text = error.code, error.text
+        code, text, title = error.code, error.text, error.title
     else:
-        code, text = None, "系统错误，请稍后再试"
+        code, text, title = None, "系统错误，请稍后再试", errors.PageError.title
     html = templates.get_template("error.html").render(
-        code=code, text=text, diagnostic=error.diagnostic, rid=rid, title="微信网页授权"
+        code=code, text=text, diagnostic=error.diagnostic, rid=rid, title=title
     )
     return web.Response(text=html, content_type="text/html", charset="utf-8")
 

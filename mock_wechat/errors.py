@@ -192,6 +192,7 @@ class PageError(WeChatError):
 
     code: ClassVar[int | None]
     text: ClassVar[str]
+    title: ClassVar[str] = "微信网页授权"
 
     @property
     def wire_code(self) -> int | str:
@@ -230,6 +231,57 @@ class LinkUnavailable(PageError):
     """WeChat's generic "该链接无法访问" page (unknown appid, bad response_type)."""
 
     code, text = None, "该链接无法访问"
+
+
+# -- The H5 cashier of wx.tenpay.com (MWEB's mweb_url / h5_url): WeChat Pay's own error page ----------------------
+
+
+class CashierError(PageError):
+    """An H5 pay refusal, as WeChat's page at `mweb_url` shows it (texts from WeChat Pay's H5 FAQ)."""
+
+    code = None
+    title = "微信支付"
+
+
+class MwebInsideWeChat(CashierError):
+    text = "请在微信外打开订单，进行支付"
+
+
+class MwebParamsWrong(CashierError):
+    """No Referer (the link was typed or opened by a script), or a link that is not one unifiedorder gave."""
+
+    text = "商家参数格式有误，请联系商家解决"
+
+
+class MwebDomainUnconfigured(CashierError):
+    """The page that sent the browser is not under an H5 pay domain (H5支付域名) of the merchant."""
+
+    text = "商家存在未配置的参数，请联系商家解决"
+
+
+class MwebExpired(CashierError):
+    text = "支付请求已失效，请重新发起支付"
+
+
+class MwebNetworkCheck(CashierError):
+    """The browser's IP is not the spbill_create_ip (v3: scene_info.payer_client_ip) the order was placed with."""
+
+    text = "网络环境未能通过安全验证，请稍后再试"
+
+
+class MwebRedirectUrl(CashierError):
+    """`redirect_url` outside the H5 pay domains: the seed's note 7 ("提示redirectUrl不正确"; its text is the
+    seed's words, UNCONFIRMED as WeChat's)."""
+
+    text = "redirectUrl不正确"
+
+
+class MwebOrderPaid(CashierError):
+    text = "该订单已支付"
+
+
+class MwebOrderClosed(CashierError):
+    text = "该订单已关闭"
 
 
 # -- WeChat Pay API v2 (XML): two levels, PROTOCOL.md §5.3 ---------------------------------------------

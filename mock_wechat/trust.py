@@ -17,6 +17,7 @@ WECHAT_HOSTS = (
     "open.weixin.qq.com",
     "res.wx.qq.com",
     "res2.wx.qq.com",
+    "wx.tenpay.com",
 )
 """WeChat's own hosts: the sandbox answers for them (an /etc/hosts entry, a proxy), so their names are ours."""
 

@@ -23,9 +23,11 @@ from sandbox import (
     control_consents,
     control_keys,
     control_pay,
+    control_phone,
     control_state,
     control_tls,
     live,
+    phone,
     tls,
 )
 from sandbox.journal import Journal
@@ -82,6 +84,8 @@ def create_app(
     app.add_routes(control_tls.routes)
     app.add_routes(control_state.routes)
     app.add_routes(control_consents.routes)
+    app.add_routes(control_phone.routes)
+    app.add_routes(phone.routes)
     app[console.CONSOLE_TEMPLATES] = console.templates()
     app.add_routes(console.routes)
     app.add_routes(console_flow.routes)

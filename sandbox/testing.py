@@ -256,6 +256,17 @@ class WeChatSandbox:
         path = f"/_sandbox/api/orders/{quote(mch or self.mch_id)}/{quote(out_trade_no)}/pay"
         return dict(self._call("POST", path, body))
 
+    def scan(self, code_url: str, *, user: str | None = None, outcome: str = "success") -> dict[str, Any]:
+        """`user` (the first by default) scans `code_url` with WeChat and pays it with their PIN: a NATIVE order's
+        code_url (mode 2), or a merchant's mode 1 bizpayurl (WeChat calls its scan-pay callback first).
+
+        Returns `{"result": {"err_msg": …}, "order": {…}, "diagnostics": […]}`; a refused scan raises
+        SandboxError with what the phone shows and why."""
+        body: dict[str, Any] = {"code_url": code_url, "outcome": outcome}
+        if user is not None:
+            body["user"] = user
+        return dict(self._call("POST", "/_sandbox/api/scan", body))
+
     def notifications(
         self, out_trade_no: str | None = None, *, wait_for: int = 0, timeout: float = 10.0
     ) -> list[dict[str, Any]]:

@@ -301,6 +301,12 @@
     __wechatSandbox: {
       base: base,
       pageId: pageId,
+      /** Show a pay sheet the sandbox opened for a scanned code, the H5 cashier or an app; `callback` gets
+       * {err_msg: "get_brand_wcpay_request:ok|cancel|fail"} as a page's getBrandWCPayRequest does. */
+      showSheet: function (sheet, callback) {
+        renderSheet(sheet, callback);
+      },
+      explain: explain,
       /** What the user does from WeChat's menu, e.g. trigger("menu:share:timeline"). */
       trigger: function (name, result) {
         (listeners[name] || []).forEach(function (callback) {

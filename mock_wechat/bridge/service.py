@@ -140,20 +140,42 @@ class BridgeService:
                 f"another page (another tab, or this page before a reload) still has a pay sheet open for "
                 f"prepay_id {prepay_id}; whichever is confirmed first pays, the other then fails"
             )
-        user = self.accounts.user(order.user_id)
-        sheet = Sheet(self.ids.uuid(), page_id, prepay_id, order.mch_id, order.out_trade_no, order.user_id, "open", now)
-        self.sheets.put(sheet.sheet_id, prepay_id, sheet, now + KEEP)
+        sheet, info = self._sheet(order, page_id, order.user_id, urlsplit(href).netloc)
+        return sheet, info, notes
+
+    def open_order_sheet(self, order: Order, user_id: str, page_id: str, host: str) -> tuple[Sheet, dict[str, Any]]:
+        """The pay sheet of an order the payer reached another way than a JSAPI page: a scanned code (NATIVE),
+        the H5 cashier (MWEB), an app (APP). The payer is `user_id`, or the order's own when it names one."""
+        order = paysheet.check_order(order, order.appid, self.clock.now())
+        if order.user_id and user_id and user_id != order.user_id:
+            raise SheetRefused(
+                "支付用户与下单用户不一致",
+                diagnostics=[
+                    f"order {order.out_trade_no} was placed for {order.user_id} ({order.openid}), not {user_id}"
+                ],
+            )
+        payer = order.user_id or user_id
+        if self.accounts.user(payer) is None:
+            raise SheetRefused("用户不存在", diagnostics=[f"user {payer!r} is not a sandbox user"])
+        return self._sheet(order, page_id, payer, host)
+
+    def _sheet(self, order: Order, page_id: str, user_id: str, host: str) -> tuple[Sheet, dict[str, Any]]:
+        now = self.clock.now()
+        user = self.accounts.user(user_id)
+        merchant = self.pay.merchant(order.mch_id)
+        sheet = Sheet(self.ids.uuid(), page_id, order.prepay_id, order.mch_id, order.out_trade_no, user_id, "open", now)
+        self.sheets.put(sheet.sheet_id, order.prepay_id, sheet, now + KEEP)
         info = {
             "sheet_id": sheet.sheet_id,
             "merchant": merchant.name,
             "body": order.body,
             "total_fee": order.total_fee,
             "amount": f"{order.total_fee / 100:.2f}",
-            "user": {"id": order.user_id, "nickname": user.nickname if user else order.user_id},
+            "user": {"id": user_id, "nickname": user.nickname if user else user_id},
             "outcomes": [o.value for o in Outcome],
-            "host": urlsplit(href).netloc,
+            "host": host,
         }
-        return sheet, info, notes
+        return sheet, info
 
     def _check_pay_sign(self, order: Order, args: Mapping[str, Any]) -> list[str]:
         """By the API the order was placed with: v2 MD5/HMAC-SHA256 with the API key, v3 RSA with the API cert."""

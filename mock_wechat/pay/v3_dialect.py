@@ -12,7 +12,7 @@ from mock_wechat import errors, signing, times
 from mock_wechat.config import Merchant, ResponseSigning
 from mock_wechat.ids import Ids
 from mock_wechat.masking import mask
-from mock_wechat.pay import orders
+from mock_wechat.pay import links, orders
 from mock_wechat.pay.notifications import Kind, Notification, Outgoing, Tamper
 from mock_wechat.pay.orders import STATE_DESC, Api, Order, OrderRequest, TradeState, TradeType
 from mock_wechat.pay.refunds import Refund, RefundRequest
@@ -466,13 +466,12 @@ def refund_request(pay: PayService, merchant: Merchant, data: Mapping[str, Any])
 # -- bodies WeChat writes ------------------------------------------------------------------------------------
 
 
-def payment_link(order: Order) -> dict[str, str]:
-    """What a new order answers: the prepay_id, or the link its trade type opens."""
-    if order.trade_type == TradeType.NATIVE:
-        return {"code_url": "weixin://wxpay/bizpayurl?pr=" + order.prepay_id[-7:]}
-    if order.trade_type == TradeType.MWEB:
-        return {"h5_url": f"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={order.prepay_id}"}
-    return {"prepay_id": order.prepay_id}
+def payment_link(order: Order, now: float) -> dict[str, str]:
+    """What a new order answers: the prepay_id, or the link its trade type opens (v2's `mweb_url` is `h5_url`)."""
+    found = links.payment_links(order, now)
+    if "mweb_url" in found:
+        return {"h5_url": found["mweb_url"]}
+    return found or {"prepay_id": order.prepay_id}
 
 
 def transaction_json(order: Order) -> dict[str, Any]:

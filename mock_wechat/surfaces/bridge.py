@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from mock_wechat import json_input
+from mock_wechat.bridge import scanner
 from mock_wechat.bridge.jsapi import Verdict
 from mock_wechat.bridge.paysheet import SheetRefused
 from mock_wechat.bridge.service import SheetNotOpen
@@ -136,6 +137,24 @@ async def open_sheet(request: web.Request) -> web.Response:
     except SheetRefused as refused:
         return _answer(request, {"result": {"err_msg": refused.err_msg}, "alert": refused.text}, refused.diagnostics)
     return _answer(request, {"sheet": info}, notes)
+
+
+@routes.post(PREFIX + "scan")
+@bridge_errors
+async def scan(request: web.Request) -> web.Response:
+    """The payer's WeChat scans `code_url` (`{"code_url", "user"}`): the pay sheet of its order, or WeChat's
+    refusal. A mode 1 code calls the merchant's scan-pay callback first."""
+    body = await _body(request)
+    text, user = str(body.get("code_url", "")), str(body.get("user", ""))
+    request[BODY_FIELDS] = {"code_url": text, "user": user}
+    bridge, notes = request.app[BRIDGE], list[str]()
+    try:
+        order = await scanner.order_of_scan(bridge, text, user, notes)
+        _, info = bridge.open_order_sheet(order, user, f"phone:{user}", "weixin://wxpay")
+    except SheetRefused as refused:
+        payload = {"result": {"err_msg": refused.err_msg}, "alert": refused.text}
+        return _answer(request, payload, [*notes, *refused.diagnostics])
+    return _answer(request, {"sheet": info, "out_trade_no": order.out_trade_no, "mch_id": order.mch_id}, notes)
 
 
 @routes.post(PREFIX + "sheet/{sheet_id}/confirm")

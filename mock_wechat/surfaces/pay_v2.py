@@ -9,11 +9,12 @@ from aiohttp import web
 
 from mock_wechat.dialects import Wire, speaks, v2_response
 from mock_wechat.keys import BODY_FIELDS, IDS, KEYRING, NOTES, PAY, V2_SIGNER
-from mock_wechat.pay import bills, mutual_tls, v2_dialect, v2_xml
-from mock_wechat.pay.orders import STATE_DESC, Order, TradeState, TradeType
+from mock_wechat.pay import bills, links, mutual_tls, v2_dialect, v2_xml
+from mock_wechat.pay.orders import STATE_DESC, Order, TradeState
 from mock_wechat.pay.refunds import Refund
 from mock_wechat.pay.service import PayService
 from mock_wechat.pay.v2_dialect import Signer
+from mock_wechat.surfaces import cashier
 
 Payload = dict[str, str | int]
 Operation = Callable[[PayService, Signer, Mapping[str, str]], Payload | str | bytes]
@@ -33,12 +34,7 @@ def unifiedorder(pay: PayService, signer: Signer, fields: Mapping[str, str]) -> 
     order = pay.place_order(v2_dialect.order_request(pay, signer, fields))
     payload: Payload = {"device_info": fields.get("device_info", ""), "trade_type": order.trade_type}
     payload["prepay_id"] = order.prepay_id
-    if order.trade_type == TradeType.NATIVE:
-        payload["code_url"] = "weixin://wxpay/bizpayurl?pr=" + order.prepay_id[-7:]
-    if order.trade_type == TradeType.MWEB:
-        payload["mweb_url"] = (
-            f"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={order.prepay_id}&package=1037687096"
-        )
+    payload.update(links.payment_links(order, pay.clock.now()))
     return _present(payload)
 
 
@@ -171,6 +167,8 @@ def handler(operation: Operation, sandbox: bool) -> Callable[[web.Request], Awai
         if fields.get("appid"):
             answer["appid"] = fields["appid"]
         answer.update(mch_id=signer.merchant.mch_id, nonce_str=request.app[IDS].nonce(), result_code="SUCCESS")
+        if "mweb_url" in result:  # where this merchant's browsers reach the cashier
+            result["mweb_url"] = cashier.link_for(request, str(result["mweb_url"]))
         answer.update(result)
         signed = v2_xml.sign_fields(answer, signer.key, signer.sign_type)
         if operation is unifiedorder:  # remembered, so a page that reuses it as paySign can be told

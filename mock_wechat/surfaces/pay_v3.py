@@ -16,6 +16,7 @@ from mock_wechat.dialects import Wire, speaks, v3_response
 from mock_wechat.keys import BODY_FIELDS, CLOCK, IDS, KEYRING, NOTES, PAY, RID, V3_MERCHANT
 from mock_wechat.pay import bills, v3_dialect
 from mock_wechat.pay.orders import TradeType
+from mock_wechat.surfaces import cashier
 
 routes = web.RouteTableDef()
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -77,7 +78,10 @@ async def transactions(request: web.Request) -> web.Response:
     trade_type = TRADE_TYPES[request.path.rsplit("/", 1)[1]]
     order = pay.place_order(v3_dialect.order_request(pay, merchant, trade_type, v3_dialect.json_object(body)))
     request[NOTES].append(f"order {order.out_trade_no}: {order.trade_type}, {order.total_fee} fen, {order.prepay_id}")
-    response = answer(request, v3_dialect.payment_link(order))
+    link = v3_dialect.payment_link(order, request.app[CLOCK].now())
+    if "h5_url" in link:  # where this merchant's browsers reach the cashier
+        link["h5_url"] = cashier.link_for(request, link["h5_url"])
+    response = answer(request, link)
     # Remembered, so a page that passes the answer's signature off as paySign can be told.
     pay.note_answer_sign(merchant.mch_id, order.out_trade_no, response.headers["Wechatpay-Signature"])
     return response

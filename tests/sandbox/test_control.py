@@ -823,6 +823,7 @@ async def test_journal_after_the_largest_id_is_empty(api: Client) -> None:
 # -- API v3 key material: listed per merchant, response signing set at run time, kept across reset --------
 
 V2_FIELDS = {"mch_id", "key", "name", "appids", "pay_directories", "notify_hosts", "trust_loopback"}
+V2_FIELDS |= {"h5_domains", "native_callback_url"}
 
 
 def lacking_merchant_pair() -> WeChatConfig:

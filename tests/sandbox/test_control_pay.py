@@ -648,6 +648,8 @@ async def test_config_lists_the_merchant_and_each_users_balance_and_pin(api: Cli
         "appids": [APPID],
         "pay_directories": ["http://127.0.0.1/", "http://localhost/"],
         "notify_hosts": [],
+        "h5_domains": [],
+        "native_callback_url": "",
         "trust_loopback": True,
         "apiv3_key": keys.apiv3_key,
         "serial_no": keys.serial_no,

@@ -6,8 +6,9 @@ import urllib.request
 
 import pytest
 
-from sandbox.testing import WeChatSandbox, _pay_arguments
+from sandbox.testing import SandboxError, WeChatSandbox, _pay_arguments
 from tests.pay_helpers import MCH_KEY, order_fields, parse, signed_xml
+from tests.sandbox.conftest import place
 
 
 def place_order(sandbox: WeChatSandbox, out_trade_no: str) -> None:
@@ -81,3 +82,16 @@ def test_v3_leaves_the_public_key_out_when_answers_are_signed_with_the_platform_
 ) -> None:
     wechat_sandbox.configure_merchant(response_signing="platform_certificate")
     assert sorted(wechat_sandbox.v3) == ["apiv3_key", "appid", "cert_serial_no", "mchid", "private_key"]
+
+
+def test_scan_pays_a_native_code_url_as_the_user(wechat_sandbox: WeChatSandbox) -> None:
+    sandbox = wechat_sandbox
+    place(sandbox.url, "SCAN1", trade_type="NATIVE", openid=None, product_id="tea")
+    code_url = "weixin://wxpay/bizpayurl?pr=" + str(sandbox.order("SCAN1")["prepay_id"])[-7:]
+    paid = sandbox.scan(code_url, user="bob")
+    assert (paid["order"]["trade_state"], paid["order"]["user"]) == ("SUCCESS", "bob")
+
+
+def test_a_refused_scan_raises_with_what_the_phone_shows(wechat_sandbox: WeChatSandbox) -> None:
+    with pytest.raises(SandboxError, match="二维码无效"):
+        wechat_sandbox.scan("https://example.com/not-a-pay-code")
