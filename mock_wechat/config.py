@@ -41,10 +41,11 @@ class KeyMaterial:
 
 
 class AccountKind(StrEnum):
-    """Official Account (公众号) or an open-platform website app (网站应用)."""
+    """Official Account (公众号), an open-platform website app (网站应用) or mobile app (移动应用: APP pay)."""
 
     OFFICIAL = "official"
     WEBSITE = "website"
+    APP = "app"
 
 
 @dataclass(frozen=True)

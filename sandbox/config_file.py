@@ -105,7 +105,7 @@ def _account(raw: dict[str, Any], where: str) -> Account:
         try:
             data["kind"] = AccountKind(data["kind"])
         except ValueError:
-            raise ConfigError(f"{where}.kind: must be 'official' or 'website'") from None
+            raise ConfigError(f"{where}.kind: must be 'official', 'website' or 'app'") from None
     try:
         return Account(**data)
     except TypeError as exc:

@@ -34,6 +34,8 @@ PAGES = (
     ("/_sandbox/journal", "Journal"),
     ("/_sandbox/flow", "Flow"),
     ("/_sandbox/clock", "Clock"),
+    ("/_sandbox/phone", "Phone"),
+    ("/_sandbox/app", "App"),
 )
 CLOCK_STEPS = (("15s", 15), ("5min", 300), ("2h", 7200), ("1d", 86_400), ("30d", 30 * 86_400))
 EXPIRING = {

@@ -1,4 +1,5 @@
-"""The control API's phone: scan a code_url and pay it as a user would, in one call (`POST /_sandbox/api/scan`)."""
+"""The control API's phone: scan a code_url (`POST /_sandbox/api/scan`) or take an app's pay parameters as WeChat's
+SDK would (`POST /_sandbox/api/app-pay`), and pay as the user, in one call."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from mock_wechat.bridge import scanner
+from mock_wechat.bridge import app_sdk, scanner
 from mock_wechat.bridge.paysheet import SheetRefused
-from mock_wechat.keys import ACCOUNTS, BRIDGE, PAY, current_config
+from mock_wechat.keys import ACCOUNTS, BRIDGE, KEYRING, PAY, current_config
+from mock_wechat.pay import v2_dialect
 from mock_wechat.pay.orders import Outcome
 from sandbox.control import api_error, read_json
 from sandbox.control_pay import order_json
@@ -81,3 +83,52 @@ async def scan(request: web.Request) -> web.Response:
         return refused(answer, notes)
     paid = pay_on_sheet(request, sheet.sheet_id, user, outcome)
     return json_response({**paid, "diagnostics": [*notes, *paid["diagnostics"]]})
+
+
+@routes.post("/_sandbox/api/app-pay")
+async def app_pay(request: web.Request) -> web.Response:
+    """`{"params": {appid, partnerid, prepayid, package, noncestr, timestamp, sign}, "user", "outcome"}`: what the
+    merchant's server gave its app, checked as WeChat's SDK would, then paid with the user's PIN. The answer is
+    the SDK's `errCode` (0 paid, -1 refused or failed, -2 cancelled) and the sandbox's `diagnostics`; with
+    `"sheet": true` the pay sheet is opened instead (the /_sandbox/app page shows it)."""
+    body = await read_json(request)
+    if isinstance(body, web.Response):
+        return body
+    params = body.get("params")
+    if not isinstance(params, dict):
+        return api_error(400, "params must be the JSON object the merchant's server gave the app")
+    user, outcome = _user(request, body), _outcome(body)
+    if isinstance(user, web.Response):
+        return user
+    if isinstance(outcome, web.Response):
+        return outcome
+    pay, bridge = request.app[PAY], request.app[BRIDGE]
+    order = pay.by_prepay_id(str(params.get("prepayid", ""))) if params.get("prepayid") else None
+    account = current_config(request.app).account(str(params.get("appid", "")))
+    v3_keys = request.app[KEYRING].keys(order.mch_id) if order is not None and order.api == "v3" else None
+    try:
+        order = app_sdk.check(
+            params,
+            order,
+            account,
+            v2_dialect.order_key(pay, order) if order is not None else "",
+            v3_keys,
+            pay.answer_sign(order) if order is not None else "",
+        )
+        sheet, info = bridge.open_order_sheet(order, user, f"app:{user}", "weixin://app")
+    except app_sdk.AppPayRefused as refused:
+        return json_response({"errCode": app_sdk.ERR_COMM, "errStr": "", "diagnostics": refused.diagnostics})
+    except SheetRefused as answer:
+        return json_response({"errCode": app_sdk.ERR_COMM, "errStr": answer.text, "diagnostics": answer.diagnostics})
+    if body.get("sheet") is True:
+        return json_response({"sheet": info, "diagnostics": []})
+    paid = pay_on_sheet(request, sheet.sheet_id, user, outcome)
+    ok = paid["result"].get("err_msg") == "get_brand_wcpay_request:ok"
+    return json_response(
+        {
+            "errCode": app_sdk.ERR_OK if ok else app_sdk.ERR_COMM,
+            "errStr": "" if ok else str(paid["alert"] or ""),
+            "order": paid["order"],
+            "diagnostics": paid["diagnostics"],
+        }
+    )

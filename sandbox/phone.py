@@ -1,5 +1,6 @@
 """`/_sandbox/phone`: the payer's phone for scan to pay: choose the user, scan a code_url (pasted, picked from the
-open NATIVE orders, or read from an uploaded picture), then WeChat's pay sheet."""
+open NATIVE orders, or read from an uploaded picture), then WeChat's pay sheet. `/_sandbox/app`: an app handing
+WeChat's SDK the APP pay parameters its server made."""
 
 from __future__ import annotations
 
@@ -33,6 +34,22 @@ async def phone(request: web.Request) -> web.Response:
             chosen=request.query.get("user") or request.cookies.get(USER_COOKIE, ""),
             orders=[(o, links.code_url(o)) for o in open_orders[:50]],
             code_url=request.query.get("code_url", "")[:MAX_TEXT],
+        )
+    )
+    return web.Response(text=html, content_type="text/html", charset="utf-8", headers={"Cache-Control": "no-store"})
+
+
+@routes.get("/_sandbox/app")
+async def app(request: web.Request) -> web.Response:
+    """Paste the parameters the merchant's server gave its app; WeChat's SDK (`POST /_sandbox/api/app-pay`) checks
+    them and opens the pay sheet, or answers errCode -1 with the sandbox's reasons."""
+    html = (
+        request.app[CONSOLE_TEMPLATES]
+        .get_template("app.html")
+        .render(
+            users=request.app[ACCOUNTS].all_users(),
+            chosen=request.query.get("user") or request.cookies.get(USER_COOKIE, ""),
+            params=request.query.get("params", "")[:MAX_TEXT],
         )
     )
     return web.Response(text=html, content_type="text/html", charset="utf-8", headers={"Cache-Control": "no-store"})

@@ -35,8 +35,10 @@ def validate(params: Mapping[str, str], lookup: Mapping[str, Account]) -> Author
     if account is None:
         known = ", ".join(lookup)
         raise errors.LinkUnavailable(f"appid {appid!r} is not configured in the sandbox; configured: {known}")
-    if account.kind == AccountKind.WEBSITE:
-        raise errors.OpenPlatformAppid(f"{appid} is an open-platform website app; use an Official Account appid")
+    if account.kind != AccountKind.OFFICIAL:
+        raise errors.OpenPlatformAppid(
+            f"{appid} is an open-platform {account.kind.value} app; use an Official Account appid"
+        )
     if account.banned:
         raise errors.AccountBanned(f"{appid} is configured as banned")
     redirect_uri = params.get("redirect_uri", "")

@@ -312,7 +312,7 @@ def test_a_duplicate_user_id_is_an_error(tmp_path: Path) -> None:
 
 
 def test_an_unknown_account_kind_is_an_error(tmp_path: Path) -> None:
-    assert "accounts[0].kind: must be 'official' or 'website'" in error_of(tmp_path, ACCOUNT + 'kind = "mini"\n')
+    assert "accounts[0].kind: must be 'official', 'website' or 'app'" in error_of(tmp_path, ACCOUNT + 'kind = "mini"\n')
 
 
 @pytest.mark.parametrize(

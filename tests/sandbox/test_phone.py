@@ -49,3 +49,8 @@ async def test_an_upload_that_is_no_picture_says_so(api: Client) -> None:
 async def test_the_qr_image_of_a_text_is_an_svg(api: Client) -> None:
     resp = await api.get("/_sandbox/qr.svg", params={"text": "weixin://wxpay/bizpayurl?pr=abcdefg"})
     assert (resp.status, resp.content_type) == (200, "image/svg+xml")
+
+
+async def test_the_app_page_escapes_pasted_parameters(api: Client) -> None:
+    page = await (await api.get("/_sandbox/app", params={"params": '{"sign": "</textarea>"}'})).text()
+    assert "{&#34;sign&#34;: &#34;&lt;/textarea&gt;&#34;}</textarea>" in page
