@@ -9,7 +9,7 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
-from demo_shop import notify_v3, pages, payments
+from demo_shop import notify_v3, outside, pages, payments
 from demo_shop.keys import NOTIFICATIONS_V3, PAY, SETTINGS, STATE, TEMPLATES, WECHAT
 from demo_shop.order_book import OrderBook
 from demo_shop.settings import Settings
@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_wechat_client)
     app.add_routes(pages.routes)
     app.add_routes(payments.routes)
+    app.add_routes(outside.routes)
     if settings.v3 is not None and settings.pay_api == "v3":
         app[NOTIFICATIONS_V3] = NotificationReader(settings.v3)
         app.add_routes(notify_v3.routes)

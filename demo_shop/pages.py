@@ -10,6 +10,7 @@ from urllib.parse import quote
 from aiohttp import web
 from yarl import URL
 
+from demo_shop import outside
 from demo_shop import state as catalogue
 from demo_shop.keys import PAY, SETTINGS, STATE, WECHAT
 from demo_shop.trace import STEPS, Step, Trace, masked
@@ -145,7 +146,15 @@ async def broken_directory(request: web.Request) -> web.StreamResponse:
 async def broken_index(request: web.Request) -> web.StreamResponse:
     trace: Trace = []
     session = await signed_in(request, trace)
-    return render(request, "broken.html", trace, variants=BROKEN, products=catalogue.PRODUCTS, user=session)
+    return render(
+        request,
+        "broken.html",
+        trace,
+        variants=BROKEN,
+        outside=outside.BROKEN,
+        products=catalogue.PRODUCTS,
+        user=session,
+    )
 
 
 @routes.post("/broken/{variant}")
@@ -154,6 +163,10 @@ async def broken_order(request: web.Request) -> web.StreamResponse:
     trace: Trace = []
     session = await signed_in(request, trace)
     variant = request.match_info["variant"]
+    if variant in outside.BROKEN:  # outside WeChat: no sign-in
+        order = request.app[STATE].new_order(catalogue.PRODUCTS[0], session_of(request))
+        page = "pay" if variant == "h5-redirect" else "app"
+        return redirect(request, f"/{page}/{order.out_trade_no}?broken={variant}")
     if session is None:
         return redirect(request, "/login?next=/broken")
     if variant not in BROKEN and variant != "directory":

@@ -17,6 +17,15 @@ class Prepay:
 
 
 @dataclass(frozen=True)
+class Link:
+    """What a NATIVE or MWEB order answers: the link the payer opens (v3's NATIVE answers no prepay_id)."""
+
+    prepay_id: str
+    url: str
+    """`code_url` (NATIVE, drawn as a QR code) or `mweb_url` / `h5_url` (MWEB, where the browser goes)."""
+
+
+@dataclass(frozen=True)
 class Trade:
     """What an order query says, in the shop's words."""
 
@@ -27,13 +36,24 @@ class Trade:
 
 
 class PayClient(Protocol):
-    """Steps 3, 8 and 9, and refunds; `wechat.WeChat` speaks API v2, `wechat_v3.WeChatPayV3` API v3."""
+    """Steps 3, 8 and 9, and refunds; `wechat.WeChat` speaks API v2, `wechat_v3.WeChatPayV3` API v3. Besides JSAPI
+    (inside WeChat): NATIVE (a QR code on a desktop), MWEB (H5 pay in a phone's browser) and APP."""
 
     async def unified_order(
         self, out_trade_no: str, body: str, total_fee: int, openid: str, client_ip: str, trace: Trace
     ) -> Prepay: ...
 
     def pay_params(self, prepay_id: str, trace: Trace) -> dict[str, str]: ...
+
+    async def native_order(
+        self, out_trade_no: str, body: str, total_fee: int, product_id: str, client_ip: str, trace: Trace
+    ) -> Link: ...
+
+    async def h5_order(self, out_trade_no: str, body: str, total_fee: int, client_ip: str, trace: Trace) -> Link: ...
+
+    async def app_order(self, out_trade_no: str, body: str, total_fee: int, client_ip: str, trace: Trace) -> str: ...
+
+    def app_params(self, prepay_id: str, trace: Trace) -> dict[str, str]: ...
 
     async def order_query(self, out_trade_no: str, trace: Trace) -> Trade: ...
 

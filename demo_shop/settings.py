@@ -54,6 +54,8 @@ class Settings:
     v3: PayV3Keys | None = None
     database: Path | None = None
     """The SQLite file that keeps the shop's orders across restarts; None keeps them in memory only."""
+    app_appid: str = ""
+    """The shop's mobile app (开放平台移动应用): APP orders are placed with its appid, not the Official Account's."""
 
     def __post_init__(self) -> None:
         if self.pay_api == "v3" and self.v3 is None:

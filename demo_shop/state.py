@@ -50,6 +50,8 @@ class Order:
     refunds: list[dict[str, Any]] = field(default_factory=list)
     refunded: int = 0
     created_at: float = field(default_factory=time.time)
+    owner: str = ""
+    """The session of a buyer outside WeChat (no openid): only that browser sees the order's pay page."""
 
     @property
     def total_fee(self) -> int:
@@ -119,6 +121,13 @@ class ShopState:
 
     def new_order(self, item: Product, session: Session) -> Order:
         out_trade_no = time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(4).upper()
-        order = Order(out_trade_no, item, session.openid, session.nickname)
+        order = Order(out_trade_no, item, session.openid, session.nickname, owner="" if session.openid else session.id)
+        self.orders.save(order)
+        return order
+
+    def new_scanned_order(self, item: Product, openid: str) -> Order:
+        """An order placed when WeChat tells the scan-pay callback that `openid` scanned a product's code."""
+        out_trade_no = time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(4).upper()
+        order = Order(out_trade_no, item, openid, "")
         self.orders.save(order)
         return order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from xml.parsers.expat import ExpatError
 import aiohttp
 import xmltodict
 
-from demo_shop.pay_api import Prepay, Trade
+from demo_shop.pay_api import Link, Prepay, Trade
 from demo_shop.settings import Settings
 from demo_shop.signing import jsapi_signature, pay_sign, verify
 from demo_shop.trace import Step, Trace, masked
@@ -150,8 +151,10 @@ class WeChat:
 
     # -- steps 3 and 8: unified order → prepay_id → paySign --------------------------------------------------
 
-    async def _pay(self, trace: Trace, step: int, what: str, path: str, fields: dict[str, str]) -> dict[str, str]:
-        fields = {**fields, "appid": self.settings.appid, "mch_id": self.settings.mch_id, "nonce_str": nonce()}
+    async def _pay(
+        self, trace: Trace, step: int, what: str, path: str, fields: dict[str, str], appid: str = ""
+    ) -> dict[str, str]:
+        fields = {**fields, "appid": appid or self.settings.appid, "mch_id": self.settings.mch_id, "nonce_str": nonce()}
         if self.settings.sign_type != "MD5":
             fields["sign_type"] = self.settings.sign_type
         fields["sign"] = pay_sign(fields, self.settings.mch_key, self.settings.sign_type)
@@ -190,6 +193,63 @@ class WeChat:
         params["paySign"] = pay_sign(params, self.settings.mch_key, self.settings.sign_type)
         trace.append(Step(8, "sign the JSAPI parameters (paySign)", None, masked(params), True, "demo_shop/wechat.py"))
         return params
+
+    # -- outside WeChat: a QR code (NATIVE), H5 pay (MWEB), an app (APP) ------------------------------------------
+
+    def _order_fields(
+        self, out_trade_no: str, body: str, total_fee: int, client_ip: str, trade_type: str
+    ) -> dict[str, str]:
+        return {"body": body, "out_trade_no": out_trade_no, "total_fee": str(total_fee), "spbill_create_ip": client_ip,
+                "notify_url": f"{self.settings.public_url}/notify/pay", "trade_type": trade_type}  # fmt: skip
+
+    async def native_order(
+        self,
+        out_trade_no: str,
+        body: str,
+        total_fee: int,
+        product_id: str,
+        client_ip: str,
+        trace: Trace,
+        openid: str = "",
+    ) -> Link:
+        """A desktop browser: the order's code_url, drawn as a QR code the payer scans with WeChat."""
+        fields = self._order_fields(out_trade_no, body, total_fee, client_ip, "NATIVE") | {"product_id": product_id}
+        if openid:  # mode 1: WeChat told the scan-pay callback who scanned
+            fields["openid"] = openid
+        answer = await self._pay(trace, 8, "unified order (NATIVE: a QR code)", "/pay/unifiedorder", fields)
+        return Link(answer["prepay_id"], answer["code_url"])
+
+    async def h5_order(self, out_trade_no: str, body: str, total_fee: int, client_ip: str, trace: Trace) -> Link:
+        """A phone's browser outside WeChat: mweb_url opens WeChat's H5 cashier. spbill_create_ip must be the
+        browser's own IP (WeChat compares them), and scene_info says which site asks."""
+        scene = {"h5_info": {"type": "Wap", "wap_url": self.settings.public_url, "wap_name": "Demo shop"}}
+        fields = self._order_fields(out_trade_no, body, total_fee, client_ip, "MWEB")
+        fields["scene_info"] = json.dumps(scene, ensure_ascii=False, separators=(",", ":"))
+        answer = await self._pay(trace, 8, "unified order (MWEB: H5 pay)", "/pay/unifiedorder", fields)
+        return Link(answer["prepay_id"], answer["mweb_url"])
+
+    async def app_order(self, out_trade_no: str, body: str, total_fee: int, client_ip: str, trace: Trace) -> str:
+        """The shop's app: placed with the app's appid (a mobile app's, not the Official Account's)."""
+        fields = self._order_fields(out_trade_no, body, total_fee, client_ip, "APP")
+        answer = await self._pay(trace, 8, "unified order (APP)", "/pay/unifiedorder", fields, self.settings.app_appid)
+        return answer["prepay_id"]
+
+    def app_params(self, prepay_id: str, trace: Trace) -> dict[str, str]:
+        """What the app hands WeChat's SDK: six lowercase fields, package Sign=WXPay, signed with the API key."""
+        params = {"appid": self.settings.app_appid, "partnerid": self.settings.mch_id, "prepayid": prepay_id,
+                  "package": "Sign=WXPay", "noncestr": nonce(), "timestamp": str(int(time.time()))}  # fmt: skip
+        params["sign"] = pay_sign(params, self.settings.mch_key, self.settings.sign_type)
+        trace.append(
+            Step(8, "sign the APP parameters (not JSAPI's: note 6)", None, masked(params), True, "demo_shop/wechat.py")
+        )
+        return params
+
+    def bizpayurl(self, product_id: str) -> str:
+        """Scan to pay mode 1: a product's permanent code; scanning it makes WeChat call /native/callback."""
+        fields = {"appid": self.settings.appid, "mch_id": self.settings.mch_id, "product_id": product_id,
+                  "time_stamp": str(int(time.time())), "nonce_str": nonce()}  # fmt: skip
+        sign = pay_sign(fields, self.settings.mch_key)
+        return "weixin://wxpay/bizpayurl?sign=" + sign + "".join(f"&{k}={v}" for k, v in fields.items())
 
     # -- step 9: when the notification has not arrived yet, ask --------------------------------------------
 

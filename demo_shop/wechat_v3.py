@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from yarl import URL
 
 from demo_shop import signing_v3
-from demo_shop.pay_api import Prepay, Trade
+from demo_shop.pay_api import Link, Prepay, Trade
 from demo_shop.settings import PayV3Keys, Settings
 from demo_shop.trace import Step, Trace, masked
 from demo_shop.wechat import WeChatError, nonce
@@ -199,6 +199,47 @@ class WeChatPayV3:
             self.private_key, params["appId"], params["timeStamp"], params["nonceStr"], params["package"]
         )
         what = "sign the JSAPI parameters: paySign RSA over appId\\ntimeStamp\\nnonceStr\\npackage\\n"
+        trace.append(Step(8, what, None, masked(params), True, CODE))
+        return params
+
+    def _order(self, out_trade_no: str, body: str, total_fee: int, appid: str = "") -> dict[str, Any]:
+        return {
+            "appid": appid or self.settings.appid,
+            "mchid": self.settings.mch_id,
+            "description": body,
+            "out_trade_no": out_trade_no,
+            "notify_url": f"{self.settings.public_url}/notify/v3/pay",
+            "amount": {"total": total_fee, "currency": "CNY"},
+        }
+
+    async def native_order(
+        self, out_trade_no: str, body: str, total_fee: int, product_id: str, client_ip: str, trace: Trace
+    ) -> Link:
+        """A desktop browser: the Native order's code_url, drawn as a QR code (API v3 answers no prepay_id)."""
+        order = self._order(out_trade_no, body, total_fee)
+        answer = await self._call(trace, 8, "Native order (API v3)", "POST", "/v3/pay/transactions/native", order)
+        return Link("", str(answer.body["code_url"]))
+
+    async def h5_order(self, out_trade_no: str, body: str, total_fee: int, client_ip: str, trace: Trace) -> Link:
+        """A phone's browser outside WeChat: h5_url opens WeChat's H5 cashier; payer_client_ip is the browser's."""
+        order = self._order(out_trade_no, body, total_fee)
+        order["scene_info"] = {"payer_client_ip": client_ip, "h5_info": {"type": "Wap"}}
+        answer = await self._call(trace, 8, "H5 order (API v3)", "POST", "/v3/pay/transactions/h5", order)
+        return Link("", str(answer.body["h5_url"]))
+
+    async def app_order(self, out_trade_no: str, body: str, total_fee: int, client_ip: str, trace: Trace) -> str:
+        """The shop's app: placed with the app's appid."""
+        order = self._order(out_trade_no, body, total_fee, self.settings.app_appid)
+        answer = await self._call(trace, 8, "APP order (API v3)", "POST", "/v3/pay/transactions/app", order)
+        return str(answer.body["prepay_id"])
+
+    def app_params(self, prepay_id: str, trace: Trace) -> dict[str, str]:
+        """What the app hands WeChat's SDK: sign is SHA256-RSA over appid\ntimestamp\nnoncestr\nprepayid\n."""
+        params = {"appid": self.settings.app_appid, "partnerid": self.settings.mch_id, "prepayid": prepay_id,
+                  "package": "Sign=WXPay", "noncestr": nonce(), "timestamp": str(int(time.time()))}  # fmt: skip
+        message = f"{params['appid']}\n{params['timestamp']}\n{params['noncestr']}\n{prepay_id}\n"
+        params["sign"] = signing_v3.sign(self.private_key, message)
+        what = "sign the APP parameters: RSA over appid\\ntimestamp\\nnoncestr\\nprepayid\\n (not JSAPI's)"
         trace.append(Step(8, what, None, masked(params), True, CODE))
         return params
 

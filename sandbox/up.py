@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from demo_shop.settings import PayApi, PayV3Keys, Settings
-from mock_wechat.config import WeChatConfig
+from mock_wechat.config import Account, AccountKind, WeChatConfig
 from mock_wechat.domains import parse_origin
 from mock_wechat.keys import KEYRING
 from mock_wechat.pay.v3_keys import MerchantKeys
@@ -19,19 +19,29 @@ SHOP_DATABASE = "demo_shop.sqlite3"
 """The demo shop's orders, beside the sandbox's state in the data dir."""
 
 
+DEMO_APP_APPID = "wx5a4db0c0ffee00a1"
+"""The shop's mobile app (开放平台移动应用), bound to its merchant: the appid of its APP pay orders."""
+
+
 def demo_config(config: WeChatConfig, shop_url: str) -> WeChatConfig:
-    """The default merchant, registered for the shop as a real merchant would be: one pay directory,
-    notifications to the shop only. So the demo's "wrong pay directory" page is refused as in production."""
+    """The default merchant, registered for the shop as a real merchant would be: one pay directory, the shop's
+    origin as its H5 pay domain, its scan-pay callback URL, notifications to the shop only, and the shop's app.
+    So the demo's "wrong pay directory" and "wrong redirect_url" pages are refused as in production."""
     origin = parse_origin(shop_url)
     assert origin is not None
     merchant = config.merchants[0]
+    app = Account(appid=DEMO_APP_APPID, secret="app-" + merchant.key[:28], name="沙箱小店 App", kind=AccountKind.APP)
+    accounts = config.accounts if config.account(app.appid) else (*config.accounts, app)
     shop_merchant = replace(
         merchant,
+        appids=(*merchant.appids, app.appid) if app.appid not in merchant.appids else merchant.appids,
         pay_directories=(f"{shop_url}/checkout/",),
         notify_hosts=(origin.host_port,),
+        h5_domains=(origin.host_port,),
+        native_callback_url=f"{shop_url}/native/callback",
         trust_loopback=False,
     )
-    return replace(config, merchants=(shop_merchant, *config.merchants[1:]))
+    return replace(config, accounts=accounts, merchants=(shop_merchant, *config.merchants[1:]))
 
 
 async def shop_keys(sandbox: web.Application, config: WeChatConfig) -> MerchantKeys:
@@ -70,7 +80,9 @@ def shop_settings(
     merchant = config.merchants[0]
     appid = merchant.appids[0] if merchant.appids else config.accounts[0].appid
     account = config.account(appid) or config.accounts[0]
+    app_appid = next((a.appid for a in config.accounts if a.kind == AccountKind.APP and a.appid in merchant.appids), "")
     return Settings(
+        app_appid=app_appid,
         api_base=sandbox_url,
         open_base=sandbox_url,
         pay_base=sandbox_url,
