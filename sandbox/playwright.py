@@ -32,7 +32,18 @@ USER_AGENTS = {
         "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
     ),
 }
-WECHAT_HOSTS = ("https://open.weixin.qq.com/**", "https://res.wx.qq.com/**", "http://res.wx.qq.com/**")
+PHONE_BROWSER = (
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0.0.0 "
+    "Mobile Safari/537.36"
+)
+"""A phone's ordinary browser (no MicroMessenger): where H5 pay (MWEB) happens."""
+WECHAT_HOSTS = (
+    "https://open.weixin.qq.com/**",
+    "https://res.wx.qq.com/**",
+    "http://res.wx.qq.com/**",
+    "https://wx.tenpay.com/**",
+)
+CASHIER_HOST = "wx.tenpay.com"
 CHROMIUM_ENV = "WECHAT_SANDBOX_CHROMIUM"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -108,6 +119,11 @@ def context_options(platform: str = "android") -> dict[str, Any]:
     return {"user_agent": USER_AGENTS[platform], "viewport": {"width": 390, "height": 844}, "locale": "zh-CN"}
 
 
+def browser_options() -> dict[str, Any]:
+    """`browser.new_context(**browser_options())`: a phone's ordinary browser (H5 pay), not WeChat's."""
+    return {"user_agent": PHONE_BROWSER, "viewport": {"width": 390, "height": 844}, "locale": "zh-CN"}
+
+
 def bridge_script(sandbox_url: str) -> str:
     """The init script: where the sandbox is, then wechat-bridge.js itself."""
     source = (static_root() / "wechat-bridge.js").read_text(encoding="utf-8")
@@ -129,8 +145,10 @@ class WeChatRouting:
             return f"{self.sandbox_url}/open/js/jweixin-1.6.0.js"
         return f"{self.sandbox_url}{parts.path}{'?' + parts.query if parts.query else ''}"
 
-    def headers(self, original: dict[str, str]) -> dict[str, str]:
-        headers = {k: v for k, v in original.items() if k.lower() not in ("host", "origin", "referer")}
+    def headers(self, original: dict[str, str], url: str = "") -> dict[str, str]:
+        """The request's headers for the sandbox; WeChat's H5 cashier keeps the Referer it checks."""
+        dropped = ("host", "origin") if urlsplit(url).hostname == CASHIER_HOST else ("host", "origin", "referer")
+        headers = {k: v for k, v in original.items() if k.lower() not in dropped}
         if self.user:
             headers["X-WeChat-Sandbox-User"] = self.user
         return headers
@@ -143,7 +161,7 @@ class WeChatRouting:
         self.forwarded.append(target)
         try:
             response = route.fetch(
-                url=target, headers=self.headers(request.headers), method=request.method,
+                url=target, headers=self.headers(request.headers, request.url), method=request.method,
                 post_data=request.post_data_buffer, max_redirects=0,
             )  # fmt: skip
             route.fulfill(response=response)
@@ -159,7 +177,7 @@ class WeChatRouting:
         self.forwarded.append(target)
         try:
             response = await route.fetch(
-                url=target, headers=self.headers(request.headers), method=request.method,
+                url=target, headers=self.headers(request.headers, request.url), method=request.method,
                 post_data=request.post_data_buffer, max_redirects=0,
             )  # fmt: skip
             await route.fulfill(response=response)
@@ -168,9 +186,13 @@ class WeChatRouting:
                 await route.abort()
 
 
-def prepare_context(context: BrowserContext, sandbox_url: str, user: str | None = None) -> WeChatRouting:
-    """Turn a Playwright context into WeChat's browser: the bridge in every page, WeChat's hosts routed."""
-    context.add_init_script(script=bridge_script(sandbox_url))
+def prepare_context(
+    context: BrowserContext, sandbox_url: str, user: str | None = None, *, bridge: bool = True
+) -> WeChatRouting:
+    """Turn a Playwright context into WeChat's browser: the bridge in every page, WeChat's hosts routed. With
+    `bridge=False` it stays an ordinary browser whose requests to WeChat's hosts reach the sandbox (H5 pay)."""
+    if bridge:
+        context.add_init_script(script=bridge_script(sandbox_url))
     routing = WeChatRouting(sandbox_url, user)
     for pattern in WECHAT_HOSTS:
         context.route(pattern, routing.handle)
@@ -275,3 +297,38 @@ class AsyncPaySheet:
 
     async def cancel(self) -> None:
         await self._sheet().get_by_test_id("wechat-pay-cancel").click()
+
+
+class H5Cashier:
+    """WeChat's H5 cashier (the page `mweb_url` / `h5_url` opens) in a page of an ordinary browser (sync API)."""
+
+    def __init__(self, page: Page, pins: dict[str, str] | None = None) -> None:
+        self.page = page
+        self.pins = pins or {}
+
+    def wait(self, timeout: float = 10_000) -> H5Cashier:
+        self.page.get_by_test_id("wechat-cashier").wait_for(timeout=timeout)
+        return self
+
+    def amount(self) -> str:
+        return str(self.page.get_by_test_id("wechat-cashier-amount").inner_text())
+
+    def pay(self, user: str | None = None, pin: str | None = None, outcome: str | None = None) -> None:
+        """Open WeChat as `user` (the one the page chose by default), type the PIN, confirm. WeChat then sends
+        the browser to the link's redirect_url, if it has one."""
+        if user is not None:
+            self.page.get_by_test_id("wechat-cashier-user").select_option(user)
+        payer = user or self.page.get_by_test_id("wechat-cashier-user").input_value()
+        self.page.get_by_test_id("wechat-cashier-pay").click()
+        sheet = PaySheet(self.page, self.pins).wait()
+        if outcome is not None:
+            sheet.choose(outcome)
+        sheet.confirm(pin if pin is not None else self.pins.get(payer))
+
+    def error(self) -> str:
+        """WeChat's error text, when the cashier refused the link."""
+        return str(self.page.get_by_test_id("wechat-error-text").inner_text())
+
+    def diagnostic(self) -> str:
+        """The sandbox's reason under WeChat's error text."""
+        return str(self.page.get_by_test_id("wechat-sandbox-diagnostic").inner_text())

@@ -6,6 +6,10 @@ Fixtures (none autouse):
   (`.proxy`, trusting `.ca_certificate()`); `--wechat-sandbox-tls-port N` (or the ini option) adds `.tls_url`.
 - `wechat_context` / `wechat_page`: a Playwright context/page that behaves like WeChat's browser.
 - `pay_sheet`: the pay sheet of `wechat_page`.
+- `h5_page` / `h5_cashier`: a phone's ordinary browser (H5 pay happens outside WeChat), its requests to WeChat's
+  hosts (wx.tenpay.com's cashier too) sent to the sandbox, and WeChat's H5 cashier in it (`.pay()`, `.error()`).
+- `wechat_sandbox.scan(code_url, user=…)` scans and pays a NATIVE code (mode 2, or mode 1 via the merchant's
+  scan-pay callback); `/_sandbox/phone` does it by hand.
 - `async_wechat_context` / `async_wechat_page` / `async_pay_sheet`: the same for Playwright's async API
   (with pytest-asyncio).
 """
@@ -139,6 +143,22 @@ def login_as(wechat_phone: WeChatPhone) -> Callable[[str], None]:
 @pytest.fixture
 def pay_sheet(wechat_page: Page, wechat_sandbox: WeChatSandbox) -> helpers.PaySheet:
     return helpers.PaySheet(wechat_page, _pins(wechat_sandbox))
+
+
+@pytest.fixture
+def h5_page(wechat_browser: Browser, wechat_sandbox: WeChatSandbox) -> Iterator[Page]:
+    """A page of a phone's ordinary browser (Android Chrome, no MicroMessenger): where H5 pay happens."""
+    context = wechat_browser.new_context(**helpers.browser_options())
+    context.set_default_timeout(10_000)
+    helpers.prepare_context(context, wechat_sandbox.url, bridge=False)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def h5_cashier(h5_page: Page, wechat_sandbox: WeChatSandbox) -> helpers.H5Cashier:
+    """WeChat's H5 cashier in `h5_page`: follow the merchant's link to mweb_url, then `.pay()`."""
+    return helpers.H5Cashier(h5_page, _pins(wechat_sandbox))
 
 
 if importlib.util.find_spec("pytest_asyncio") is not None:  # the async variants need pytest-asyncio

@@ -100,3 +100,30 @@ async def test_the_mode_one_code_is_paid_through_the_shops_callback(guest: World
     code_url = html.unescape(page.split('data-testid="shop-mode1-url">', 1)[1].split("</code>", 1)[0])
     paid = await guest.sandbox_json("POST", "/_sandbox/api/scan", {"code_url": code_url, "user": "bob"})
     assert (paid["order"]["trade_state"], paid["order"]["total_fee"], paid["order"]["user"]) == ("SUCCESS", 1280, "bob")
+
+
+@pytest.fixture
+async def guest_v3(tmp_path: Path) -> AsyncIterator[World]:
+    """The same, the shop speaking API v3."""
+    found = await open_world(None, "v3")
+    try:
+        yield found
+    finally:
+        await close_world(found)
+
+
+async def test_a_v3_shops_desktop_checkout_is_paid_by_scanning_its_code(guest_v3: World) -> None:
+    out_trade_no = await guest_order(guest_v3)
+    page = await (await guest_v3.get(f"/pay/{out_trade_no}", headers={"User-Agent": DESKTOP})).text()
+    code_url = html.unescape(page.split('data-testid="shop-code-url">', 1)[1].split("</code>", 1)[0])
+    await guest_v3.sandbox_json("POST", "/_sandbox/api/scan", {"code_url": code_url})
+    status = await (await guest_v3.get(f"/api/orders/{out_trade_no}?ask=1")).json()
+    assert status["status"] == "PAID"
+
+
+async def test_a_v3_shops_h5_pay_goes_to_the_h5_url_with_redirect_url(guest_v3: World) -> None:
+    out_trade_no = await guest_order(guest_v3)
+    sent = await guest_v3.post(f"/pay/{out_trade_no}/h5", headers={"User-Agent": PHONE})
+    cashier = await guest_v3.get(sent.headers["Location"], headers={"User-Agent": PHONE, "Referer": guest_v3.shop_url})
+    page = await cashier.text()
+    assert f'var redirectUrl = "{guest_v3.shop_url}/result/{out_trade_no}";' in page
