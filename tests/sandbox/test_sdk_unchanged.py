@@ -367,7 +367,8 @@ def why_refused(target: str) -> str:
     """What the proxy says (and journals) of `CONNECT target` for a host that is not WeChat's."""
     return (
         f"CONNECT {target}: the sandbox is a proxy for WeChat's hosts only (api.weixin.qq.com, api.mch.weixin.qq.com, "
-        "api2.mch.weixin.qq.com, open.weixin.qq.com, res.wx.qq.com, res2.wx.qq.com) and never connects anywhere; "
+        "api2.mch.weixin.qq.com, open.weixin.qq.com, res.wx.qq.com, res2.wx.qq.com, wx.tenpay.com) and never connects "
+        "anywhere; "
         "leave other hosts out of the proxy (NO_PROXY=localhost,127.0.0.1,… or a proxy per host)"
     )
 

@@ -19,7 +19,8 @@ from sandbox.tunnel import target_refusal
 TOKEN_QUERY = f"grant_type=client_credential&appid={defaults.DEFAULT_APPID}&secret={defaults.DEFAULT_SECRET}"
 ONLY_WECHAT = (
     "the sandbox is a proxy for WeChat's hosts only (api.weixin.qq.com, api.mch.weixin.qq.com, "
-    "api2.mch.weixin.qq.com, open.weixin.qq.com, res.wx.qq.com, res2.wx.qq.com) and never connects anywhere; "
+    "api2.mch.weixin.qq.com, open.weixin.qq.com, res.wx.qq.com, res2.wx.qq.com, wx.tenpay.com) and never connects "
+    "anywhere; "
 )
 
 
