@@ -13,6 +13,7 @@ from aiohttp import web
 
 from mock_wechat import times
 from mock_wechat.keys import ACCOUNTS, KEYRING, PAY, STORE, current_config
+from mock_wechat.pay import links
 from mock_wechat.pay import orders as order_rules
 from mock_wechat.pay.notifications import Notification, Status, Tamper
 from mock_wechat.pay.orders import Order, Outcome, TradeState
@@ -232,6 +233,7 @@ async def order(request: web.Request) -> web.Response:
         notifications=notes[::-1],
         outcomes=[o.value for o in Outcome],
         tampers=tampers,
+        code_url=links.code_url(current) if current.trade_type == "NATIVE" and current.trade_state == "NOTPAY" else "",
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -54,3 +56,11 @@ async def test_the_qr_image_of_a_text_is_an_svg(api: Client) -> None:
 async def test_the_app_page_escapes_pasted_parameters(api: Client) -> None:
     page = await (await api.get("/_sandbox/app", params={"params": '{"sign": "</textarea>"}'})).text()
     assert "{&#34;sign&#34;: &#34;&lt;/textarea&gt;&#34;}</textarea>" in page
+
+
+async def test_the_console_shows_an_open_native_orders_code_with_a_link_to_the_phone(api: Client) -> None:
+    order = order_fields(out_trade_no="N2", trade_type="NATIVE", openid=None, product_id="tea")
+    _, text = await post(api, "/pay/unifiedorder", order)
+    code_url = v2_xml.parse(text.encode())["code_url"]
+    page = await (await api.get("/_sandbox/orders/1900000109/N2")).text()
+    assert f'<a href="/_sandbox/phone?code_url={quote(code_url, safe="/")}">scan it with the sandbox phone</a>' in page
