@@ -1,6 +1,6 @@
 """Scan to pay (NATIVE) as the payer's phone does it: what a scanned text is, and mode 1's bizpayurl and callback.
 
-Mode 2 (模式二): unifiedorder answers `code_url` = `weixin://wxpay/bizpayurl?pr=XXXXXXX`; scanning it opens the pay
+Mode 2 (模式二): unifiedorder answers `code_url` = `weixin://wxpay/bizpayurl?pr=NwY5Mz9`; scanning it opens the pay
 sheet of that order. Mode 1 (模式一): the merchant prints `weixin://wxpay/bizpayurl?sign=…&appid=…&mch_id=…&
 product_id=…&time_stamp=…&nonce_str=…` (signed like any v2 request); scanning it makes WeChat POST `appid, openid,
 mch_id, is_subscribe, nonce_str, product_id, sign` to the merchant's scan-pay callback URL, which places the
