@@ -35,7 +35,7 @@ from mock_wechat.pay.notifications import Notification, Outgoing
 from mock_wechat.pay.orders import Api
 from mock_wechat.pay.service import PayService
 from mock_wechat.pay.v3_keys import MerchantKeyring
-from mock_wechat.store import SQLiteStore, Store
+from mock_wechat.store import MemoryStore, Store
 from mock_wechat.surfaces import assets, avatar, bridge, cashier, cgi_bin, oauth, pay_v2, pay_v3, sns
 
 PRUNE_EVERY = 60.0
@@ -101,7 +101,7 @@ def create_app(
 ) -> web.Application:
     """WeChat at its real paths; state in `store`, time from `clock`, ids from `ids`."""
     app = web.Application(middlewares=[wechat_errors], client_max_size=MAX_BODY)
-    app[STORE] = store if store is not None else SQLiteStore.in_memory()
+    app[STORE] = store if store is not None else MemoryStore()
     app[CLOCK] = clock if clock is not None else OffsetClock()
     app[IDS] = ids if ids is not None else Ids(config.seed)
     app[OBSERVERS] = list(observers)

@@ -13,7 +13,7 @@ from mock_wechat.clock import OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
 from mock_wechat.keys import KEYRING, current_config
-from mock_wechat.store import SQLiteStore, Store
+from mock_wechat.store import MemoryStore, SQLiteStore, Store
 from mock_wechat.trust import host_allowed, trusted_hosts
 from sandbox import (
     console,
@@ -36,9 +36,9 @@ from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED, TLS
 STATE_FILE = "state.sqlite3"
 
 
-def open_store(data_dir: Path | None) -> SQLiteStore:
-    """SQLite in `data_dir` (kept across restarts), or in memory when `data_dir` is None."""
-    return SQLiteStore(data_dir / STATE_FILE) if data_dir is not None else SQLiteStore.in_memory()
+def open_store(data_dir: Path | None) -> Store:
+    """SQLite in `data_dir` (kept across restarts), or memory when `data_dir` is None."""
+    return SQLiteStore(data_dir / STATE_FILE) if data_dir is not None else MemoryStore()
 
 
 def saved_offset(store: Store) -> float:

@@ -1,0 +1,210 @@
+"""`Store` in plain dicts (`--in-memory` and tests): nothing is serialised, nothing outlives the process."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from mock_wechat.store.base import Record
+
+Undo = Callable[[], None]
+
+
+class _Row(NamedTuple):
+    seq: int
+    owner: str
+    expires_at: float | None
+    data: dict[str, Any]
+
+
+def _copy(value: Any) -> Any:
+    """A copy as JSON would hand it back: dicts and lists copied all the way down, tuples read as lists. What a
+    caller then changes in its copy never reaches the store, as with SQLite."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_copy(v) for v in value]
+    return value
+
+
+class MemoryStore:
+    """The same records, order, expiry, transactions and journal as `SQLiteStore`, in dicts.
+
+    A kind's records are kept in one dict in insertion order (an update keeps its place, as SQLite's upsert keeps
+    the rowid); an owner index answers `query(kind, owner)` without reading the rest; records with an expiry are
+    also listed apart, so `prune` reads only those. A transaction keeps an undo list and plays it back when the
+    block raises."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, dict[str, _Row]] = {}
+        self._owners: dict[tuple[str, str], dict[str, None]] = {}
+        self._expiring: dict[tuple[str, str], float] = {}
+        self._meta: dict[str, str] = {}
+        self._journal_ids: list[int] = []
+        self._journal: list[dict[str, Any]] = []
+        self._last_journal_id = 0
+        self._seq = 0
+        self._undo: list[Undo] | None = None
+
+    # -- transactions --------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or none of the writes in the block (nested blocks join the outer one)."""
+        if self._undo is not None:
+            yield
+            return
+        self._undo = []
+        try:
+            yield
+        except BaseException:
+            undo, self._undo = self._undo, None
+            for step in reversed(undo):
+                step()
+            raise
+        self._undo = None
+
+    def _remember(self, step: Undo) -> None:
+        if self._undo is not None:
+            self._undo.append(step)
+
+    # -- records -------------------------------------------------------------------------------------
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = self._kinds.get(kind, {}).get(key)
+        return None if row is None else _copy(row.data)
+
+    def put(self, kind: str, key: str, owner: str, data: dict[str, Any], expires_at: float | None = None) -> None:
+        rows = self._kinds.setdefault(kind, {})
+        old = rows.get(key)
+        if old is None:
+            self._seq += 1
+            seq = self._seq
+        else:
+            seq = old.seq
+        self._set(kind, key, old, _Row(seq, owner, expires_at, _copy(data)))
+        self._remember(lambda: self._set(kind, key, rows.get(key), old))
+
+    def delete(self, kind: str, key: str) -> None:
+        old = self._kinds.get(kind, {}).get(key)
+        if old is not None:
+            self._set(kind, key, old, None)
+            self._remember(lambda: self._set(kind, key, None, old))
+
+    def _set(self, kind: str, key: str, old: _Row | None, new: _Row | None) -> None:
+        """Replace `old` (the row now at kind/key, or None) by `new` (None deletes), indexes included."""
+        rows = self._kinds.setdefault(kind, {})
+        if old is not None and (new is None or new.owner != old.owner):
+            owned = self._owners.get((kind, old.owner))
+            if owned is not None:
+                owned.pop(key, None)
+        if new is None:
+            rows.pop(key, None)
+            self._expiring.pop((kind, key), None)
+            return
+        moved_back = old is None and bool(rows) and new.seq < next(reversed(rows.values())).seq
+        rows[key] = new
+        if moved_back:  # a rolled-back delete: the row takes its old place again, as its rowid would
+            ordered = sorted(rows.items(), key=lambda item: item[1].seq)
+            rows.clear()
+            rows.update(ordered)
+        self._owners.setdefault((kind, new.owner), {})[key] = None
+        if new.expires_at is None:
+            self._expiring.pop((kind, key), None)
+        else:
+            self._expiring[(kind, key)] = new.expires_at
+
+    def query(self, kind: str, owner: str | None = None) -> list[dict[str, Any]]:
+        rows = self._kinds.get(kind, {})
+        if owner is None:
+            return [_copy(row.data) for row in rows.values()]
+        found = sorted((rows[key] for key in self._owners.get((kind, owner), {})), key=lambda row: row.seq)
+        return [_copy(row.data) for row in found]
+
+    def records(self) -> list[Record]:
+        """Every record, in the order they were first written."""
+        every = sorted(
+            ((kind, key, row) for kind, rows in self._kinds.items() for key, row in rows.items()),
+            key=lambda item: item[2].seq,
+        )
+        return [Record(kind, key, row.owner, row.expires_at, _copy(row.data)) for kind, key, row in every]
+
+    def prune(self, before: float) -> int:
+        """Drop records that expired before `before` (only the records with an expiry are read)."""
+        gone = [place for place, expires_at in self._expiring.items() if expires_at < before]
+        for kind, key in gone:
+            self.delete(kind, key)
+        return len(gone)
+
+    # -- meta ----------------------------------------------------------------------------------------
+
+    def meta_get(self, name: str) -> str | None:
+        return self._meta.get(name)
+
+    def meta_set(self, name: str, value: str) -> None:
+        old = self._meta.get(name)
+        self._meta[name] = value
+        self._remember(lambda: self._meta_back(name, old))
+
+    def _meta_back(self, name: str, old: str | None) -> None:
+        if old is None:
+            self._meta.pop(name, None)
+        else:
+            self._meta[name] = old
+
+    # -- journal -------------------------------------------------------------------------------------
+
+    def journal_append(self, entry: dict[str, Any]) -> int:
+        self._last_journal_id += 1
+        self._journal_ids.append(self._last_journal_id)
+        self._journal.append(_copy(entry))
+        self._remember(self._journal_pop)
+        return self._last_journal_id
+
+    def _journal_pop(self) -> None:
+        self._journal_ids.pop()
+        self._journal.pop()
+        self._last_journal_id -= 1
+
+    def journal_list(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        start = bisect.bisect_right(self._journal_ids, after)
+        end = len(self._journal) if limit < 0 else start + limit
+        return [
+            {"id": i, **_copy(e)} for i, e in zip(self._journal_ids[start:end], self._journal[start:end], strict=True)
+        ]
+
+    def journal_recent(self, limit: int) -> list[dict[str, Any]]:
+        """The newest entries, newest first."""
+        start = max(len(self._journal) - limit, 0) if limit >= 0 else 0
+        pairs = zip(self._journal_ids[start:], self._journal[start:], strict=True)
+        return [{"id": i, **_copy(e)} for i, e in reversed(list(pairs))]
+
+    def journal_trim(self, keep: int) -> None:
+        drop = max(len(self._journal) - keep, 0)
+        if drop:
+            del self._journal_ids[:drop], self._journal[:drop]
+
+    # -- the whole -----------------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        if self._undo is not None:
+            saved = self._saved()
+            self._remember(lambda: self._restore(saved))
+        self._kinds = {}
+        self._owners = {}
+        self._expiring = {}
+        self._meta = {}
+        self._journal_ids = []
+        self._journal = []
+
+    def _saved(self) -> tuple[Any, ...]:
+        return (self._kinds, self._owners, self._expiring, self._meta, self._journal_ids, self._journal)
+
+    def _restore(self, saved: tuple[Any, ...]) -> None:
+        self._kinds, self._owners, self._expiring, self._meta, self._journal_ids, self._journal = saved
+
+    def close(self) -> None:
+        """Nothing to release."""
