@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -149,10 +150,17 @@ def _ipv4(domain: str) -> str:
 def is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    address = ip_literal(host.strip("[]"))
+    return address is not None and address.is_loopback
+
+
+@functools.lru_cache(maxsize=1024)
+def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a host spells, or None (a memo: the same few hosts come with every request)."""
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
+        return None
 
 
 def domain_matches(origin: Origin, domain: str) -> bool:

@@ -10,7 +10,6 @@ import string
 from mock_wechat import times
 
 _URLSAFE = string.ascii_letters + string.digits + "-_"
-_HEX = "0123456789abcdef"
 
 
 class Ids:
@@ -26,6 +25,13 @@ class Ids:
 
     def _chars(self, alphabet: str, n: int) -> str:
         return "".join(self._random.choices(alphabet, k=n))
+
+    def _hex(self, n: int) -> str:
+        """`n` hex digits (one draw of random bits, not one choice per character)."""
+        return f"{self._random.getrandbits(4 * n):0{n}x}"
+
+    def _digits(self, n: int) -> str:
+        return f"{self._random.randrange(10**n):0{n}d}"
 
     def code(self) -> str:
         """A web-authorization code: 32 characters like the real ones (`081xYz...`)."""
@@ -45,24 +51,24 @@ class Ids:
 
     def prepay_id(self, now: float) -> str:
         """`wx` + Beijing yyyyMMddHHmmss + 20 hex: `wx201410272009395522657a690389285100`."""
-        return "wx" + times.compact(now) + self._chars(_HEX, 20)
+        return "wx" + times.compact(now) + self._hex(20)
 
     def transaction_id(self, now: float) -> str:
         """28 digits, `4200` + 6 digits + Beijing yyyyMMdd + 10 digits, like `4200000891202103228088184743`."""
-        return "4200" + self._chars(string.digits, 6) + times.day(now) + self._chars(string.digits, 10)
+        return "4200" + self._digits(6) + times.day(now) + self._digits(10)
 
     def refund_id(self, now: float) -> str:
         """29 digits, `5000` + 7 digits + Beijing yyyyMMdd + 10 digits."""
-        return "5000" + self._chars(string.digits, 7) + times.day(now) + self._chars(string.digits, 10)
+        return "5000" + self._digits(7) + times.day(now) + self._digits(10)
 
     def uuid(self) -> str:
         """A v4-shaped UUID (v3 notification ids)."""
-        h = self._chars(_HEX, 32)
+        h = self._hex(32)
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
     def rid(self, now: float) -> str:
         """A request id as WeChat prints it in `errmsg`: `8hex-8hex-8hex`, the first part the time."""
-        return f"{int(now) & 0xFFFFFFFF:08x}-{self._chars(_HEX, 8)}-{self._chars(_HEX, 8)}"
+        return f"{int(now) & 0xFFFFFFFF:08x}-{self._hex(8)}-{self._hex(8)}"
 
 
 def openid_for(appid: str, user_id: str) -> str:

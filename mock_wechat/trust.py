@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
 from urllib.parse import urlsplit
 
 from mock_wechat.config import WeChatConfig
-from mock_wechat.domains import is_loopback, parse_origin
+from mock_wechat.domains import ip_literal, is_loopback, parse_origin
 from mock_wechat.errors import WeChatError
 
 WECHAT_HOSTS = (
@@ -88,11 +87,7 @@ def host_allowed(host: str, config: WeChatConfig) -> bool:
     name = host_name(host)
     if name is None:
         return False
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return is_loopback(name) or name in trusted_hosts(config)
-    return True
+    return ip_literal(name) is not None or is_loopback(name) or name in trusted_hosts(config)
 
 
 def _same_origin(origin: str, host: str) -> bool:
