@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mock_wechat.pay.orders import Api
 from mock_wechat.store import MemoryStore, SQLiteStore, Store, Table
 
 
@@ -439,3 +440,17 @@ def test_journal_recent_reads_the_newest_first(store: Store) -> None:
         store.journal_append({"n": i})
     assert [e["n"] for e in store.journal_recent(2)] == [3, 2]
     assert [e["id"] for e in store.journal_recent(10)] == [4, 3, 2, 1]
+
+
+def test_an_enum_member_is_kept_as_its_value(store: Store) -> None:
+    store.put("thing", "k", "wxA", {"state": Api.V3, "nested": {"state": Api.V2}})
+    found = store.get("thing", "k")
+    assert found == {"state": "v3", "nested": {"state": "v2"}}
+    assert found is not None
+    assert type(found["state"]) is str
+
+
+def test_a_value_json_cannot_keep_is_refused(store: Store) -> None:
+    with pytest.raises(TypeError):
+        store.put("thing", "k", "wxA", {"when": object()})
+    assert store.get("thing", "k") is None
