@@ -18,6 +18,7 @@ from mock_wechat.pay import orders as order_rules
 from mock_wechat.pay.notifications import Notification, Status, Tamper
 from mock_wechat.pay.orders import Order, Outcome, TradeState
 from mock_wechat.surfaces.oauth import USER_COOKIE
+from mock_wechat.trust import printable
 from sandbox.control import user_json
 from sandbox.control_keys import DOWNLOADS
 from sandbox.keys import JOURNAL, SANDBOX_CLOCK, TLS
@@ -143,7 +144,7 @@ async def users(request: web.Request) -> web.Response:
         "Users",
         users=[user_json(u, config) for u in app[ACCOUNTS].all_users()],
         consents=consents,
-        browser_user=request.cookies.get(USER_COOKIE),
+        browser_user=printable(request.cookies.get(USER_COOKIE) or ""),  # a cookie's bytes need not be UTF-8
     )
 
 

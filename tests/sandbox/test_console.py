@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from aiohttp import web
@@ -113,3 +114,17 @@ async def test_the_console_shows_the_ca_path_once_made(aiohttp_client: ClientFac
     await client.get("/_sandbox/api/ca.pem")
     html = await (await client.get("/_sandbox/")).text()
     assert f"<code>{tmp_path / 'ca.pem'}</code>" in html
+
+
+async def test_a_cookie_that_is_not_utf8_is_shown_escaped_on_the_users_page(aiohttp_client: ClientFactory) -> None:
+    client = await console(aiohttp_client)
+    assert client.server.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(
+        b"GET /_sandbox/users HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: wxsandbox_user=\xff\r\nConnection: close\r\n\r\n"
+    )
+    raw = await reader.read()
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert b"This browser is <b>\\udcff</b>" in body
