@@ -46,7 +46,8 @@ class Deliverer:
         self.timeout = timeout  # None: WeChat's own (notifications.TIMEOUT, read when the first request goes out)
         self._wake = asyncio.Event()
         self._running: set[str] = set()
-        self._tasks: set[asyncio.Task[Notification]] = set()
+        self._tasks: dict[str, asyncio.Task[Notification]] = {}
+        """The attempt in flight per notification id."""
         self._parallel = asyncio.Semaphore(PARALLEL)
         self._per_host: dict[str, tuple[asyncio.Semaphore, int]] = {}  # host:port → its slots, deliveries using them
         self._session: aiohttp.ClientSession | None = None
@@ -141,8 +142,8 @@ class Deliverer:
                 self.wake()  # its next attempt may now be the earliest one
 
         task = asyncio.create_task(deliver())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[note.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(note.id, None))
         return task
 
     def _due(self) -> tuple[list[Notification], float | None]:
@@ -154,9 +155,14 @@ class Deliverer:
         return due, min(later) if later else None
 
     async def deliver_due(self) -> list[Notification]:
-        """Deliver everything due now and wait for the answers (tests call this directly)."""
+        """Deliver everything due now and wait for the answers (tests call this directly); attempts already in
+        flight are left to themselves (`in_flight` waits for those)."""
         due, _ = self._due()
         return list(await asyncio.gather(*(self._launch(n) for n in due)))
+
+    async def in_flight(self) -> list[Notification]:
+        """Wait for the attempts already started (by the background loop or `deliver_due`) and return them."""
+        return list(await asyncio.gather(*self._tasks.values()))
 
     async def run(self) -> None:
         while True:
@@ -173,8 +179,8 @@ class Deliverer:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        for task in list(self._tasks.values()):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         if self._session is not None:
             await self._session.close()

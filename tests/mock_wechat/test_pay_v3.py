@@ -522,6 +522,7 @@ async def test_a_v3_refund_notifies_refund_success(
     body: dict[str, Any] = {"out_trade_no": "T20240101000001", "out_refund_no": "R1", "notify_url": url}
     body["amount"] = {"refund": 100, "total": 100, "currency": "CNY"}
     assert (await call(client, "POST", "/v3/refund/domestic/refunds", body, now))[0] == 200
+    await client.app[DELIVERER].in_flight()  # the background loop may have started it already
     await client.app[DELIVERER].deliver_due()
     [received] = [r for r in got if json.loads(r.body)["event_type"].startswith("REFUND")]
     envelope, resource = opened(received)

@@ -850,3 +850,16 @@ async def test_a_notification_that_cannot_be_rendered_waits_for_its_next_attempt
     assert tried.attempts[0]["verdict"] == "not sent: the sandbox could not render it (RuntimeError: renderer bug)"
     assert tried.next_at == env.clock.now() + 15
     assert await env.deliverer.deliver_due() == []
+
+
+async def test_in_flight_waits_for_an_attempt_already_started(env: Env, listener: Listener) -> None:
+    listener.replies.append(SLOW)
+    note = env.create(listener.url)
+    delivering = asyncio.create_task(env.deliverer.deliver_due())
+    await listener.arrived.wait()
+    assert await env.deliverer.deliver_due() == []  # already in flight: not started twice
+    waiting = asyncio.create_task(env.deliverer.in_flight())
+    listener.release.set()
+    [done] = await asyncio.wait_for(waiting, timeout=2)
+    assert done.id == note.id
+    await delivering
