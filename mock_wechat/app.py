@@ -50,6 +50,13 @@ def templates() -> jinja2.Environment:
     )
 
 
+async def _group_commits(app: web.Application) -> AsyncIterator[None]:
+    """While serving, the store commits once per turn of the loop; the middleware waits for it before answering."""
+    app[STORE].defer_commits(asyncio.get_running_loop())
+    yield
+    app[STORE].defer_commits(None)
+
+
 async def _prune_expired(app: web.Application) -> AsyncIterator[None]:
     """Drop expired records once a minute (never in a request path)."""
 
@@ -126,6 +133,7 @@ def create_app(
     assets.add_routes(app)
     app.on_response_prepare.append(bridge.add_cors)
     app[DELIVERER] = Deliverer(app[PAY].book, config, render=notification_renderer(app[PAY], app[KEYRING]))
+    app.cleanup_ctx.append(_group_commits)
     app.cleanup_ctx.append(_prune_expired)
     app.cleanup_ctx.append(_deliver_notifications)
     return app

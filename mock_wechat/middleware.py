@@ -14,7 +14,18 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from mock_wechat import errors, trust
 from mock_wechat.dialects import Wire, render_error, wire_of
-from mock_wechat.keys import BODY_FIELDS, CLOCK, COMPARISON, IDS, NOTES, OBSERVERS, RID, Exchange, current_config
+from mock_wechat.keys import (
+    BODY_FIELDS,
+    CLOCK,
+    COMPARISON,
+    IDS,
+    NOTES,
+    OBSERVERS,
+    RID,
+    STORE,
+    Exchange,
+    current_config,
+)
 
 log = logging.getLogger("mock_wechat")
 
@@ -126,6 +137,13 @@ async def wechat_errors(request: web.Request, handler: Handler) -> web.StreamRes
         comparison=request.get(COMPARISON) or (None if error is None else error.comparison),
     )
     report(app, exchange)
+    try:
+        await app[STORE].committed()  # what this answer says happened (and its journal entry) is on disk first
+    except Exception:
+        log.exception("the store could not commit, rid %s", rid)
+        why = f"the sandbox's store could not save this request's changes (logged with rid {rid})"
+        failed = errors.PaySystemBusy(why) if wire_of(request) is Wire.V2 else errors.SystemError_(why)
+        response = render_error(request, failed, rid)
     return response
 
 

@@ -111,6 +111,12 @@ class ObservedStore:
     def transaction(self) -> Any:
         return self.inner.transaction()
 
+    def defer_commits(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.inner.defer_commits(loop)
+
+    async def committed(self) -> None:
+        await self.inner.committed()
+
     def clear(self) -> None:
         self.inner.clear()
         self._changes.touch()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import json
 import marshal
@@ -210,6 +211,12 @@ class MemoryStore:
 
     def _restore(self, saved: tuple[Any, ...]) -> None:
         self._kinds, self._owners, self._expiring, self._meta, self._journal_ids, self._journal = saved
+
+    def defer_commits(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Nothing to commit: every write is there at once."""
+
+    async def committed(self) -> None:
+        """Every write is there at once."""
 
     def close(self) -> None:
         """Nothing to release."""

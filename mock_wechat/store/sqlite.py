@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from mock_wechat.store.base import Record
+
+log = logging.getLogger("mock_wechat")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -22,7 +28,9 @@ CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, data T
 
 
 class SQLiteStore:
-    """`Store` on stdlib sqlite3; every write is committed before the call returns."""
+    """`Store` on stdlib sqlite3. Every write is committed before the call returns, unless commits are deferred to
+    a loop (`defer_commits`): then the writes of one turn of the loop share one commit, and `committed()` waits
+    for it (the middleware awaits it before an answer leaves, so nothing answered is lost to kill -9)."""
 
     def __init__(self, path: Path | None = None) -> None:
         if path is not None:
@@ -34,6 +42,11 @@ class SQLiteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._depth = 0
+        self._savepoint = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._pending = False
+        self._waiters: list[asyncio.Future[None]] = []
 
     @classmethod
     def in_memory(cls) -> SQLiteStore:
@@ -41,26 +54,80 @@ class SQLiteStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes so a crash leaves all or none of them."""
+        """Group writes so a crash leaves all or none of them (a savepoint inside the loop turn's batch)."""
         self._depth += 1
         if self._depth == 1:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._savepoint = self._batch()
+            self._db.execute("SAVEPOINT block" if self._savepoint else "BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
             self._depth -= 1
             if self._depth == 0:
-                self._db.execute("ROLLBACK")
+                self._db.execute("ROLLBACK TO block" if self._savepoint else "ROLLBACK")
+                if self._savepoint:
+                    self._db.execute("RELEASE block")
             raise
         self._depth -= 1
         if self._depth == 0:
+            self._db.execute("RELEASE block" if self._savepoint else "COMMIT")
+
+    # -- group commit --------------------------------------------------------------------------------
+
+    def defer_commits(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """From now on, writes made in `loop`'s thread are committed together once per turn of the loop. A commit
+        with one small write costs ~60 us here, four writes without one ~50 us; a unified order made three. None
+        commits what is pending and goes back to one commit per write."""
+        if loop is None:
+            self._commit_batch()
+        self._loop = loop
+        self._loop_thread = None if loop is None else threading.get_ident()
+
+    def _batch(self) -> bool:
+        """Open this turn's batch if commits are deferred and this is the loop's thread; True when in a batch."""
+        if self._pending:
+            return True
+        if self._loop is None or threading.get_ident() != self._loop_thread or self._loop.is_closed():
+            return False
+        self._db.execute("BEGIN IMMEDIATE")
+        self._pending = True
+        self._loop.call_soon(self._commit_batch)
+        return True
+
+    def _commit_batch(self) -> None:
+        if not self._pending:
+            return
+        waiters, self._waiters, self._pending = self._waiters, [], False
+        try:
             self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            log.error("a batch of writes could not be committed: %s", exc)
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            return
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def committed(self) -> None:
+        """Once every write made so far is committed (at once when none is pending); raises if the commit failed."""
+        if not self._pending or self._loop is None:
+            return
+        waiter = self._loop.create_future()
+        self._waiters.append(waiter)
+        await waiter
+
+    # -- records -------------------------------------------------------------------------------------
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         row = self._db.execute("SELECT data FROM records WHERE kind=? AND key=?", (kind, key)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
     def put(self, kind: str, key: str, owner: str, data: dict[str, Any], expires_at: float | None = None) -> None:
+        self._batch()
         # An upsert, not INSERT OR REPLACE: the row keeps its rowid, so queries keep insertion order.
         self._db.execute(
             "INSERT INTO records (kind, key, owner, expires_at, data) VALUES (?, ?, ?, ?, ?) "
@@ -70,6 +137,7 @@ class SQLiteStore:
         )
 
     def delete(self, kind: str, key: str) -> None:
+        self._batch()
         self._db.execute("DELETE FROM records WHERE kind=? AND key=?", (kind, key))
 
     def query(self, kind: str, owner: str | None = None) -> list[dict[str, Any]]:
@@ -86,6 +154,7 @@ class SQLiteStore:
 
     def prune(self, before: float) -> int:
         """Drop records that expired before `before` (nothing expired is ever needed again)."""
+        self._batch()
         cur = self._db.execute("DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at < ?", (before,))
         return cur.rowcount
 
@@ -94,9 +163,11 @@ class SQLiteStore:
         return None if row is None else str(row[0])
 
     def meta_set(self, name: str, value: str) -> None:
+        self._batch()
         self._db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
 
     def journal_append(self, entry: dict[str, Any]) -> int:
+        self._batch()
         cur = self._db.execute("INSERT INTO journal (data) VALUES (?)", (json.dumps(entry, ensure_ascii=False),))
         return int(cur.lastrowid or 0)
 
@@ -112,6 +183,7 @@ class SQLiteStore:
         return [{"id": r[0], **json.loads(r[1])} for r in rows]
 
     def journal_trim(self, keep: int) -> None:
+        self._batch()
         self._db.execute("DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?", (keep,))
 
     def clear(self) -> None:
@@ -120,4 +192,5 @@ class SQLiteStore:
                 self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
     def close(self) -> None:
+        self._commit_batch()
         self._db.close()

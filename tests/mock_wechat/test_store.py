@@ -3,6 +3,7 @@ journal and `Table`; and what only SQLite's data dir adds (files, write-ahead lo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -454,3 +455,103 @@ def test_a_value_json_cannot_keep_is_refused(store: Store) -> None:
     with pytest.raises(TypeError):
         store.put("thing", "k", "wxA", {"when": object()})
     assert store.get("thing", "k") is None
+
+
+# -- group commit (SQLite in a data dir) -------------------------------------------------------------
+
+
+async def test_deferred_writes_of_one_turn_reach_disk_together_at_committed(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    writer, reader = SQLiteStore(path), SQLiteStore(path)
+    writer.defer_commits(asyncio.get_running_loop())
+    try:
+        writer.put("thing", "a", "wxA", {"v": 1})
+        writer.journal_append({"n": 1})
+        assert reader.get("thing", "a") is None
+        await writer.committed()
+        assert reader.get("thing", "a") == {"v": 1}
+        assert reader.journal_list() == [{"id": 1, "n": 1}]
+    finally:
+        writer.close()
+        reader.close()
+
+
+async def test_the_loop_commits_a_deferred_write_on_its_next_turn_without_a_waiter(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    writer, reader = SQLiteStore(path), SQLiteStore(path)
+    writer.defer_commits(asyncio.get_running_loop())
+    try:
+        writer.put("thing", "a", "wxA", {"v": 1})
+        await asyncio.sleep(0)
+        assert reader.get("thing", "a") == {"v": 1}
+    finally:
+        writer.close()
+        reader.close()
+
+
+async def test_a_failed_transaction_in_a_batch_keeps_the_batch_other_writes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "sandbox.db")
+    store.defer_commits(asyncio.get_running_loop())
+    try:
+        store.put("thing", "kept", "wxA", {"v": 0})
+        with pytest.raises(Boom):
+            fail_inside(store, lambda: store.put("thing", "gone", "wxA", {"v": 1}))
+        store.put("thing", "after", "wxA", {"v": 2})
+        await store.committed()
+    finally:
+        store.close()
+    reopened = SQLiteStore(tmp_path / "sandbox.db")
+    try:
+        assert [r["v"] for r in reopened.query("thing")] == [0, 2]
+    finally:
+        reopened.close()
+
+
+async def test_stopping_deferral_commits_what_is_pending(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    writer, reader = SQLiteStore(path), SQLiteStore(path)
+    writer.defer_commits(asyncio.get_running_loop())
+    try:
+        writer.meta_set("boot", "2")
+        writer.defer_commits(None)
+        assert reader.meta_get("boot") == "2"
+        writer.put("thing", "k", "wxA", {"v": 1})  # one commit per write again
+        assert reader.get("thing", "k") == {"v": 1}
+    finally:
+        writer.close()
+        reader.close()
+
+
+async def test_a_write_from_another_thread_is_committed_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    writer, reader = SQLiteStore(path), SQLiteStore(path)
+    writer.defer_commits(asyncio.get_running_loop())
+    try:
+        await asyncio.to_thread(writer.put, "thing", "k", "wxA", {"v": 1})
+        assert reader.get("thing", "k") == {"v": 1}
+    finally:
+        writer.close()
+        reader.close()
+
+
+async def test_committed_returns_at_once_when_nothing_is_pending(store: Store) -> None:
+    store.defer_commits(asyncio.get_running_loop())
+    await asyncio.wait_for(store.committed(), 1)
+    store.put("thing", "k", "wxA", {"v": 1})
+    await asyncio.wait_for(store.committed(), 1)
+    assert store.get("thing", "k") == {"v": 1}
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_others(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "sandbox.db")
+    store.defer_commits(asyncio.get_running_loop())
+    try:
+        # The loop runs, in order: first waits, first is cancelled (a client gone), second waits, the commit.
+        first = asyncio.ensure_future(store.committed())
+        asyncio.get_running_loop().call_soon(first.cancel)
+        second = asyncio.ensure_future(store.committed())
+        store.put("thing", "k", "wxA", {"v": 1})
+        await asyncio.wait_for(second, 1)
+        assert first.cancelled()
+    finally:
+        store.close()
