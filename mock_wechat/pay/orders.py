@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from mock_wechat import errors
 from mock_wechat.config import Merchant
+from mock_wechat.domains import ip_literal
 
 PREPAY_TTL = 7200
 MIN_TIME_EXPIRE = 300
@@ -76,12 +76,10 @@ def check_out_trade_no(value: str) -> None:
 
 def check_ip(name: str, value: str) -> None:
     """An IPv4 or IPv6 address (the payer's), as WeChat asks of spbill_create_ip."""
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
+    if ip_literal(value) is None:
         raise errors.InvalidRequest(
             f"{name} must be an IPv4 or IPv6 address, got {shown(value)}", err_code_des=f"{name}参数错误"
-        ) from None
+        )
 
 
 def check_within_limit(total_fee: int, limit: int, mch_id: str) -> None:
