@@ -19,7 +19,7 @@ from mock_wechat import signing
 from mock_wechat.bridge.paysheet import SheetRefused
 from mock_wechat.config import Merchant, WeChatConfig
 from mock_wechat.masking import mask
-from mock_wechat.pay.links import SCHEME, pr_of
+from mock_wechat.pay.links import SCHEME
 from mock_wechat.pay.orders import Order
 
 MODE_ONE_FIELDS = ("appid", "mch_id", "product_id", "time_stamp", "nonce_str", "sign")
@@ -74,10 +74,9 @@ def shown(text: str, limit: int = 120) -> str:
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}…"
 
 
-def find_mode_two(orders: list[Order], code: ModeTwo) -> Order:
-    """The NATIVE order whose code_url carries `pr`; the newest if two share it."""
-    found = [o for o in orders if o.trade_type == "NATIVE" and pr_of(o.prepay_id) == code.pr]
-    if not found:
+def find_mode_two(found: Order | None, code: ModeTwo) -> Order:
+    """The NATIVE order found for the code's `pr` (`PayService.by_pr`), or why the code pays nothing."""
+    if found is None:
         raise SheetRefused(
             "二维码已过期，请重新获取",
             diagnostics=[
@@ -85,7 +84,7 @@ def find_mode_two(orders: list[Order], code: ModeTwo) -> Order:
                 "or the sandbox was reset (a code_url lives as long as its prepay_id, 2 hours)"
             ],
         )
-    return max(found, key=lambda o: o.created_at)
+    return found
 
 
 def mode_one_url(fields: Mapping[str, str]) -> str:

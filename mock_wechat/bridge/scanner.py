@@ -21,7 +21,7 @@ async def order_of_scan(bridge: BridgeService, text: str, user_id: str, notes: l
     """The order a scanned code pays; `notes` gets what happened on the way (the callback's exchange)."""
     code = scan.read(text)
     if isinstance(code, scan.ModeTwo):
-        order = scan.find_mode_two(bridge.pay.orders_of(), code)
+        order = scan.find_mode_two(bridge.pay.by_pr(code.pr), code)
         notes.append(f"scanned mode 2 code pr={code.pr}: order {order.out_trade_no} of {order.mch_id}")
         return order
     merchant = scan.check_mode_one(bridge.config, code)

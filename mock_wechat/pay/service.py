@@ -10,10 +10,10 @@ from mock_wechat.clock import Clock
 from mock_wechat.config import Merchant, User, WeChatConfig
 from mock_wechat.domains import allowed, parse_origin
 from mock_wechat.ids import Ids, openid_for
-from mock_wechat.pay import orders, refunds, rules
+from mock_wechat.pay import links, orders, refunds, rules
 from mock_wechat.pay.book import NotificationBook
 from mock_wechat.pay.notifications import Kind
-from mock_wechat.pay.orders import Order, OrderRequest, Outcome
+from mock_wechat.pay.orders import Order, OrderRequest, Outcome, TradeType
 from mock_wechat.pay.refunds import Refund, RefundRequest
 from mock_wechat.store import Pointer, Store, Table
 
@@ -172,6 +172,8 @@ class PayService:
     def _index_order(self, order: Order) -> None:
         key = self._key(order.mch_id, order.out_trade_no)
         self.index.put(f"prepay:{order.prepay_id}", order.mch_id, Pointer(key))
+        if order.trade_type == TradeType.NATIVE:  # a scanned code_url finds its order without reading them all
+            self.index.put(f"pr:{links.pr_of(order.prepay_id)}", order.mch_id, Pointer(key))
         if order.transaction_id:
             self.index.put(f"transaction:{order.transaction_id}", order.mch_id, Pointer(key))
 
@@ -180,6 +182,15 @@ class PayService:
         pointer = self.index.get(f"prepay:{prepay_id}")
         found = self.orders.get(pointer.value) if pointer else None
         if found is None or found.prepay_id != prepay_id:
+            return None
+        return orders.effective(found, self.clock.now())
+
+    def by_pr(self, pr: str) -> Order | None:
+        """The NATIVE order whose code_url (`weixin://wxpay/bizpayurl?pr=…`) carries `pr`, while its prepay_id is
+        current; the newest when two orders' codes collide."""
+        pointer = self.index.get(f"pr:{pr}")
+        found = self.orders.get(pointer.value) if pointer else None
+        if found is None or links.pr_of(found.prepay_id) != pr:
             return None
         return orders.effective(found, self.clock.now())
 

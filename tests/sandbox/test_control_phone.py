@@ -79,6 +79,17 @@ async def test_a_code_url_no_order_carries_is_refused_with_the_reason(api: Clien
     }
 
 
+async def test_a_code_url_whose_prepay_id_was_renewed_pays_nothing_and_the_new_one_pays(api: Client) -> None:
+    first = await native_v2(api)
+    assert (await api.post("/_sandbox/api/clock", json={"advance": 2 * 3600 + 1})).status == 200
+    second = await native_v2(api)  # the same out_trade_no again, after its prepay_id's 2 hours: a new prepay_id
+    assert second != first
+    status, body = await scan_as(api, first)
+    assert (status, body["error"]) == (409, "二维码已过期，请重新获取")
+    status, body = await scan_as(api, second)
+    assert (status, body["order"]["out_trade_no"], body["order"]["trade_state"]) == (200, "N1", "SUCCESS")
+
+
 async def test_a_paid_code_url_cannot_be_paid_twice(api: Client) -> None:
     code_url = await native_v2(api)
     await scan_as(api, code_url)
