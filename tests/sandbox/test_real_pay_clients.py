@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -390,3 +391,36 @@ def test_a_pending_notification_survives_kill_9_and_is_delivered_after_restart(
     users = requests.get(f"{second.base_url}/_sandbox/api/config", timeout=10).json()["users"]
     [alice] = [u for u in users if u["id"] == "alice"]
     assert alice["balance"] == paid["payer"]["balance"], "the money paid before the restart stays paid"
+
+
+def test_every_order_and_payment_answered_before_kill_9_is_there_after_restart(
+    launch: ServerFactory, tmp_path: Path, listener: NotifyServer
+) -> None:
+    """Group commit under load: twelve clients at once, the sandbox killed the moment the last answer arrived."""
+    data_dir = str(tmp_path / "state")
+    first = launch("--data-dir", data_dir, "--seed", "1")
+    answered: list[tuple[str, str]] = []
+
+    def order_and_pay(n: int) -> None:
+        pay = client(first.base_url)
+        for i in range(5):
+            out_trade_no = f"K{n}-{i}-{new_trade_no()[:8]}"
+            create(pay, first.base_url, listener.url, out_trade_no=out_trade_no)
+            state = "SUCCESS" if i % 2 else "NOTPAY"
+            if state == "SUCCESS":
+                pay_as_script(first.base_url, out_trade_no)
+            answered.append((out_trade_no, state))
+
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(order_and_pay, range(12)))
+    first.proc.kill()  # SIGKILL the moment the last answer is in: no shutdown handler commits anything
+    first.proc.wait()
+    first.kill()
+
+    second = launch("--data-dir", data_dir, "--seed", "1")
+    after = client(second.base_url)
+    found = {no: signed(after, after.order.query(out_trade_no=no))["trade_state"] for no, _ in answered}
+    assert found == dict(answered)
+    journal = requests.get(f"{second.base_url}/_sandbox/api/journal", params={"limit": 1000}, timeout=10).json()
+    placed = [e for e in journal["entries"] if e["path"] == "/pay/unifiedorder" and e["status"] == 200]
+    assert len(placed) == len(answered), "each answered request's journal entry was committed with it"
