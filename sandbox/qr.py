@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import io
-
-import segno
+from typing import Any
 
 
 class Unreadable(ValueError):
     """The picture is no image, or holds no QR code; the message says which."""
 
 
+def _code(text: str) -> Any:
+    import segno  # imported here: ~60 ms of start-up otherwise, for a page few runs open
+
+    return segno.make(text, error="m", micro=False)
+
+
 def svg(text: str, scale: int = 4) -> str:
     """An SVG QR code of `text` (error correction M, the quiet zone of 4 modules a scanner needs)."""
-    return str(segno.make(text, error="m", micro=False).svg_inline(scale=scale, border=4))
+    return str(_code(text).svg_inline(scale=scale, border=4))
 
 
 def png(text: str, scale: int = 6) -> bytes:
     out = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
+    _code(text).save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
 
 
