@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import mock_wechat
 from mock_wechat.clock import OffsetClock
 from mock_wechat.config import WeChatConfig
 from mock_wechat.ids import Ids
-from mock_wechat.keys import KEYRING, current_config
+from mock_wechat.keys import KEYRING, STORE, current_config
 from mock_wechat.store import MemoryStore, SQLiteStore, Store
 from mock_wechat.trust import host_allowed, trusted_hosts
 from sandbox import (
@@ -28,6 +27,7 @@ from sandbox import (
     control_tls,
     live,
     phone,
+    shared,
     tls,
 )
 from sandbox.journal import Journal
@@ -39,15 +39,6 @@ STATE_FILE = "state.sqlite3"
 def open_store(data_dir: Path | None) -> Store:
     """SQLite in `data_dir` (kept across restarts), or memory when `data_dir` is None."""
     return SQLiteStore(data_dir / STATE_FILE) if data_dir is not None else MemoryStore()
-
-
-def saved_offset(store: Store) -> float:
-    """The clock offset kept across restarts (ignored when it is not a sane number)."""
-    try:
-        offset = float(store.meta_get(control.CLOCK_OFFSET) or 0.0)
-    except ValueError:
-        return 0.0
-    return offset if math.isfinite(offset) and 0 <= offset <= control.MAX_OFFSET else 0.0
 
 
 def create_app(
@@ -63,9 +54,10 @@ def create_app(
     owned = store is None
     changes = live.Changes()
     state: Store = live.ObservedStore(open_store(data_dir) if store is None else store, changes)
-    boots = int(state.meta_get("boots") or 0) + 1
-    state.meta_set("boots", str(boots))
-    clock = OffsetClock(saved_offset(state))
+    with state.transaction():  # replicas starting at once on one store each get their own boot (and ids)
+        boots = int(state.meta_get("boots") or 0) + 1
+        state.meta_set("boots", str(boots))
+    clock = OffsetClock(shared.saved_offset(state))
     journal = Journal(state)
     app = mock_wechat.create_app(
         config, store=state, clock=clock, ids=Ids(config.seed, boots), observers=[journal], notify_speed=notify_speed
@@ -74,6 +66,8 @@ def create_app(
     app[JOURNAL] = journal
     app[STARTED] = time.monotonic()
     app[ORIGINAL_CONFIG] = config
+    shared.apply_settings(app)  # the run-time changes kept in the store (a restart, or another replica's)
+    app.on_startup.append(_hear_other_processes)
     app[live.CHANGES] = changes
     live.add_to(app)
     app[TLS] = server_tls(app, ca_dir if ca_dir is not None else tls.ca_dir(data_dir))
@@ -96,6 +90,10 @@ def create_app(
 
         app.on_cleanup.append(close_store)
     return app
+
+
+async def _hear_other_processes(app: web.Application) -> None:
+    app[STORE].listen(lambda topic: shared.heard(app, topic))
 
 
 def server_tls(app: web.Application, directory: Path) -> tls.ServerTLS:

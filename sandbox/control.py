@@ -14,22 +14,20 @@ from mock_wechat import json_input
 from mock_wechat.app import reconfigure
 from mock_wechat.config import Account, Merchant, User, WeChatConfig
 from mock_wechat.ids import openid_for, unionid_for
-from mock_wechat.keys import ACCOUNTS, IDS, KEYRING, PAY, STORE, current_config
+from mock_wechat.keys import ACCOUNTS, IDS, KEYRING, STORE, current_config
 from mock_wechat.pay.v3_keys import MerchantKeys
-from sandbox import defaults
+from sandbox import defaults, shared
 from sandbox.journal import MAX_ID, PAGE_MAX
 from sandbox.json_text import json_response
 from sandbox.keys import JOURNAL, ORIGINAL_CONFIG, SANDBOX_CLOCK, STARTED, TLS
+from sandbox.shared import MAX_OFFSET
 
 routes = web.RouteTableDef()
 log = logging.getLogger("sandbox.control")
 
 VERSION = "0.1.0"
-CLOCK_OFFSET = "clock_offset"
 MAX_ADVANCE = 10 * 365 * 86_400
 """Ten years at a time: far enough for any expiry, finite for every date computation."""
-MAX_OFFSET = 10 * MAX_ADVANCE
-"""A hundred years ahead in all: every date the sandbox writes keeps four digits (reset goes back)."""
 MAX_BALANCE = 10**15
 """Fen (ten trillion yuan): more than any test needs, and exact as a JavaScript number or a float."""
 
@@ -157,6 +155,7 @@ def reset_state(app: web.Application) -> None:
         if boots is not None:
             store.meta_set("boots", boots)
         app[KEYRING].restore(keys)
+        store.announce(shared.RESET)
     app[SANDBOX_CLOCK].offset = 0.0
     app[IDS].reseed()
     reconfigure(app, app[ORIGINAL_CONFIG])
@@ -202,9 +201,7 @@ async def advance_clock(request: web.Request) -> web.Response:
             f"advance: the clock is already {clock.offset:.0f} s ahead and may not go more than {MAX_OFFSET} s"
             " (100 years) ahead; POST /_sandbox/api/reset puts it back",
         )
-    clock.advance(float(seconds))
-    request.app[STORE].meta_set(CLOCK_OFFSET, repr(clock.offset))
-    request.app[PAY].book.wake()  # notifications that just fell due go out now
+    shared.advance_clock(request.app, float(seconds))  # every process on the store follows; due ones go out now
     return json_response(clock_json(request.app))
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -116,6 +117,16 @@ class ObservedStore:
 
     async def committed(self) -> None:
         await self.inner.committed()
+
+    def announce(self, topic: str) -> None:
+        self.inner.announce(topic)
+
+    def listen(self, hear: Callable[[str], None]) -> None:
+        def heard(topic: str) -> None:
+            hear(topic)
+            self._changes.touch()  # another process changed the world: open pages look again
+
+        self.inner.listen(heard)
 
     def clear(self) -> None:
         self.inner.clear()

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 import tempfile
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from aiohttp import web
 from mock_wechat.account.oauth import Consent, OAuthCode, RefreshToken, WebToken
 from mock_wechat.account.service import History
 from mock_wechat.account.tokens import AccessToken, Ticket
-from mock_wechat.app import reconfigure
 from mock_wechat.bridge.jsapi import Page
 from mock_wechat.bridge.paysheet import Sheet
 from mock_wechat.config import User
@@ -26,9 +24,10 @@ from mock_wechat.pay.orders import Order
 from mock_wechat.pay.refunds import Refund
 from mock_wechat.pay.v3_keys import KIND as V3_KEYS
 from mock_wechat.store import Pointer, Record
-from sandbox.control import CLOCK_OFFSET, reset_state
-from sandbox.control_config import ACCOUNT_FIELDS, MERCHANT_FIELDS, field_changes
+from sandbox import shared
+from sandbox.control import reset_state
 from sandbox.keys import SANDBOX_CLOCK
+from sandbox.shared import ACCOUNT_FIELDS, CLOCK_OFFSET, MERCHANT_FIELDS, field_changes
 
 FORMAT = "wechat-sandbox-state"
 VERSION = 1
@@ -91,10 +90,7 @@ def import_state(app: web.Application, document: Any) -> dict[str, int]:
     """Replace the world with the document's (after checking all of it): counts of what was loaded, by kind."""
     records, offset, settings = _checked(app, document)
     reset_state(app)
-    config = current_config(app)
-    accounts = tuple(replace(a, **settings["accounts"].get(a.appid, {})) for a in config.accounts)
-    merchants = tuple(replace(m, **settings["merchants"].get(m.mch_id, {})) for m in config.merchants)
-    reconfigure(app, replace(config, accounts=accounts, merchants=merchants))
+    shared.replace_settings(app, settings)
     store = app[STORE]
     with store.transaction():
         for seeded in store.records():  # the configured users reset_state put back: the document's replace them
@@ -103,6 +99,7 @@ def import_state(app: web.Application, document: Any) -> dict[str, int]:
         for record in records:
             store.put(record.kind, record.key, record.owner, record.data, record.expires_at)
         store.meta_set(CLOCK_OFFSET, repr(offset))
+        store.announce(shared.CLOCK_CHANGED)
     app[SANDBOX_CLOCK].offset = offset
     app[PAY].book.wake()  # notifications that are due go out now
     counts: dict[str, int] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -24,7 +25,11 @@ class Record:
 
 
 class Store(Protocol):
-    """A narrow key-value interface per aggregate, so another backend can replace SQLite."""
+    """A narrow key-value interface per aggregate, so another backend can replace SQLite.
+
+    `announce` tells the other processes on the same store that something outside the records changed (once the
+    current write is committed); `listen` hears what they announce, in the loop. A store one process owns (memory,
+    a data dir) has nobody to tell."""
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
     def put(self, kind: str, key: str, owner: str, data: dict[str, Any], expires_at: float | None = None) -> None: ...
@@ -41,6 +46,8 @@ class Store(Protocol):
     def transaction(self) -> Any: ...
     def defer_commits(self, loop: asyncio.AbstractEventLoop | None) -> None: ...
     async def committed(self) -> None: ...
+    def announce(self, topic: str) -> None: ...
+    def listen(self, hear: Callable[[str], None]) -> None: ...
     def clear(self) -> None: ...
     def close(self) -> None: ...
 

@@ -215,6 +215,12 @@ class MemoryStore:
     def defer_commits(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Nothing to commit: every write is there at once."""
 
+    def announce(self, topic: str) -> None:
+        """Only this process uses the store: nobody else to tell."""
+
+    def listen(self, hear: Callable[[str], None]) -> None:
+        """Only this process uses the store: nothing to hear."""
+
     async def committed(self) -> None:
         """Every write is there at once."""
 

@@ -8,7 +8,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -111,6 +111,12 @@ class SQLiteStore:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+    def announce(self, topic: str) -> None:
+        """Only this process uses the store: nobody else to tell."""
+
+    def listen(self, hear: Callable[[str], None]) -> None:
+        """Only this process uses the store: nothing to hear."""
 
     async def committed(self) -> None:
         """Once every write made so far is committed (at once when none is pending); raises if the commit failed."""

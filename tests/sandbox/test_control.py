@@ -709,7 +709,7 @@ async def test_clock_refuses_non_finite_or_huge_advances(api: Client, value: str
 
 
 def test_a_corrupt_saved_clock_offset_is_ignored_at_start() -> None:
-    from sandbox.app import saved_offset
+    from sandbox.shared import saved_offset
 
     store = SQLiteStore.in_memory()
     store.meta_set("clock_offset", "nan")
