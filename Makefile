@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck pytest examples install install-test browsers js bench clean
+.PHONY: demo test lint typecheck pytest examples install install-test browsers postgres js bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wechat-sandbox needs Python 3.11 or newer")'
@@ -37,6 +37,10 @@ js: node_modules/.installed
 browsers: $(STAMP)
 	@bash scripts/ensure-chromium.sh $(BIN)/python
 
+## postgres: PostgreSQL's server programs, for the tests that start a throwaway cluster (Debian's package as root)
+postgres:
+	@bash scripts/ensure-postgres.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -48,7 +52,7 @@ typecheck: $(STAMP)
 examples: $(STAMP) browsers
 	cd examples/tea_shop && ../../$(BIN)/python -m pytest -q -p no:cacheprovider -o asyncio_default_fixture_loop_scope=function
 
-pytest: $(STAMP) browsers js examples
+pytest: $(STAMP) browsers postgres js examples
 	$(BIN)/python -m pytest
 
 ## test: install what the tests need (browsers included), lint, type-check, run every test

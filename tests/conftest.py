@@ -18,6 +18,7 @@ from mock_wechat.ids import Ids
 from mock_wechat.pay import v3_keys
 from mock_wechat.store import SQLiteStore
 from sandbox import defaults
+from tests.postgres import postgres_cluster, postgres_dsn  # noqa: F401 - fixtures for every test directory
 
 APPID = defaults.DEFAULT_APPID
 SECRET = defaults.DEFAULT_SECRET

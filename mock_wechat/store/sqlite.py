@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mock_wechat.store import schema
 from mock_wechat.store.base import Record
 
 log = logging.getLogger("mock_wechat")
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_owner ON records (kind, owner);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 """
 
 
@@ -40,13 +42,34 @@ class SQLiteStore:
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
         self._depth = 0
         self._savepoint = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._pending = False
         self._waiters: list[asyncio.Future[None]] = []
+        try:
+            self._open_schema("an in-memory store" if path is None else str(path))
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open_schema(self, where: str) -> None:
+        """Create the tables, then migrate an older store's rows (in the same transaction) or refuse a newer one."""
+        with self.transaction():
+            existed = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone() is not None
+            for statement in filter(str.strip, _SCHEMA.split(";")):  # not executescript: it would commit
+                self._db.execute(statement)
+            row = self._db.execute("SELECT version FROM schema_version").fetchone()
+            found = schema.found_version(None if row is None else int(row[0]), existed)
+            schema.upgrade(self, found, where)
+            if row is None or found != schema.CURRENT:
+                self._db.execute("DELETE FROM schema_version")
+                self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (schema.CURRENT,))
+
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        return 0 if row is None else int(row[0])
 
     @classmethod
     def in_memory(cls) -> SQLiteStore:

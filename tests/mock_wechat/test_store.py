@@ -1,10 +1,11 @@
-"""The store contract, on every backend (SQLite and memory): records, expiry pruning, transactions, meta, the
-journal and `Table`; and what only SQLite's data dir adds (files, write-ahead logging)."""
+"""The store contract, on every backend (SQLite, memory and PostgreSQL): records, expiry pruning, transactions,
+meta, the journal and `Table`; what a store kept outside the process adds (other connections, group commit); and
+what only SQLite's data dir adds (files, write-ahead logging)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from mock_wechat.pay.orders import Api
 from mock_wechat.store import MemoryStore, SQLiteStore, Store, Table
+from tests.mock_wechat.conftest import Opener
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,17 @@ def fail_inside(store: Store, work: Callable[[], object]) -> None:
         raise Boom
 
 
-@pytest.fixture(params=["sqlite", "memory"])
-def store(request: pytest.FixtureRequest) -> Store:
-    """Each contract test runs once per backend."""
-    return SQLiteStore.in_memory() if request.param == "sqlite" else MemoryStore()
+@pytest.fixture(params=["sqlite", "memory", "postgresql"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """Each contract test runs once per backend (PostgreSQL: a new database of the session's cluster)."""
+    if request.param == "postgresql":
+        from mock_wechat.store.postgres import PostgresStore
+
+        made: Store = PostgresStore(request.getfixturevalue("postgres_dsn"))
+    else:
+        made = SQLiteStore.in_memory() if request.param == "sqlite" else MemoryStore()
+    yield made
+    made.close()
 
 
 # -- records -----------------------------------------------------------------------------------------
@@ -91,20 +100,16 @@ def test_query_filters_by_owner(store: Store) -> None:
     assert store.query("thing", "wxC") == []
 
 
-def test_file_store_keeps_records_after_close_and_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "state" / "sandbox.db"
-    first = SQLiteStore(path)
+def test_records_meta_and_journal_outlive_the_connection(open_shared: Opener) -> None:
+    first = open_shared()
     first.put("thing", "k", "wxA", {"v": "持久"}, expires_at=123.0)
     first.meta_set("boot", "3")
     first.journal_append({"path": "/cgi-bin/token"})
     first.close()
-    second = SQLiteStore(path)
-    try:
-        assert second.get("thing", "k") == {"v": "持久"}
-        assert second.meta_get("boot") == "3"
-        assert second.journal_list() == [{"id": 1, "path": "/cgi-bin/token"}]
-    finally:
-        second.close()
+    second = open_shared()
+    assert second.get("thing", "k") == {"v": "持久"}
+    assert second.meta_get("boot") == "3"
+    assert second.journal_list() == [{"id": 1, "path": "/cgi-bin/token"}]
 
 
 def test_file_store_creates_missing_parent_directories(tmp_path: Path) -> None:
@@ -124,15 +129,10 @@ def test_file_store_uses_write_ahead_logging(tmp_path: Path) -> None:
         store.close()
 
 
-def test_file_store_write_is_visible_to_another_connection_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "sandbox.db"
-    writer, reader = SQLiteStore(path), SQLiteStore(path)
-    try:
-        writer.put("thing", "k", "wxA", {"v": 1})
-        assert reader.get("thing", "k") == {"v": 1}
-    finally:
-        writer.close()
-        reader.close()
+def test_a_write_is_visible_to_another_connection_at_once(open_shared: Opener) -> None:
+    writer, reader = open_shared(), open_shared()
+    writer.put("thing", "k", "wxA", {"v": 1})
+    assert reader.get("thing", "k") == {"v": 1}
 
 
 # -- prune -------------------------------------------------------------------------------------------
@@ -216,23 +216,12 @@ def test_store_is_usable_after_a_rolled_back_transaction(store: Store) -> None:
     assert store.get("thing", "k") == {"v": 1}
 
 
-def test_file_store_rolled_back_writes_are_gone_after_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "sandbox.db"
-    first = SQLiteStore(path)
-
-    def work() -> None:
-        with first.transaction():
-            first.put("thing", "k", "wxA", {"v": 1})
-            raise Boom
-
+def test_rolled_back_writes_are_gone_for_the_next_connection(open_shared: Opener) -> None:
+    first = open_shared()
     with pytest.raises(Boom):
-        work()
+        fail_inside(first, lambda: first.put("thing", "k", "wxA", {"v": 1}))
     first.close()
-    second = SQLiteStore(path)
-    try:
-        assert second.get("thing", "k") is None
-    finally:
-        second.close()
+    assert open_shared().get("thing", "k") is None
 
 
 # -- meta --------------------------------------------------------------------------------------------
@@ -457,81 +446,63 @@ def test_a_value_json_cannot_keep_is_refused(store: Store) -> None:
     assert store.get("thing", "k") is None
 
 
-# -- group commit (SQLite in a data dir) -------------------------------------------------------------
+# -- group commit (a store kept outside the process) ----------------------------------------------
 
 
-async def test_deferred_writes_of_one_turn_reach_disk_together_at_committed(tmp_path: Path) -> None:
-    path = tmp_path / "sandbox.db"
-    writer, reader = SQLiteStore(path), SQLiteStore(path)
+async def test_deferred_writes_of_one_turn_are_seen_together_at_committed(open_shared: Opener) -> None:
+    writer, reader = open_shared(), open_shared()
     writer.defer_commits(asyncio.get_running_loop())
-    try:
-        writer.put("thing", "a", "wxA", {"v": 1})
-        writer.journal_append({"n": 1})
-        assert reader.get("thing", "a") is None
-        await writer.committed()
-        assert reader.get("thing", "a") == {"v": 1}
-        assert reader.journal_list() == [{"id": 1, "n": 1}]
-    finally:
-        writer.close()
-        reader.close()
+    writer.put("thing", "a", "wxA", {"v": 1})
+    writer.journal_append({"n": 1})
+    assert reader.get("thing", "a") is None
+    await writer.committed()
+    assert reader.get("thing", "a") == {"v": 1}
+    assert reader.journal_list() == [{"id": 1, "n": 1}]
 
 
-async def test_the_loop_commits_a_deferred_write_on_its_next_turn_without_a_waiter(tmp_path: Path) -> None:
-    path = tmp_path / "sandbox.db"
-    writer, reader = SQLiteStore(path), SQLiteStore(path)
+async def test_the_loop_commits_a_deferred_write_on_its_next_turn_without_a_waiter(open_shared: Opener) -> None:
+    writer, reader = open_shared(), open_shared()
     writer.defer_commits(asyncio.get_running_loop())
-    try:
-        writer.put("thing", "a", "wxA", {"v": 1})
-        await asyncio.sleep(0)
-        assert reader.get("thing", "a") == {"v": 1}
-    finally:
-        writer.close()
-        reader.close()
+    writer.put("thing", "a", "wxA", {"v": 1})
+    await asyncio.sleep(0)
+    assert reader.get("thing", "a") == {"v": 1}
 
 
-async def test_a_failed_transaction_in_a_batch_keeps_the_batch_other_writes(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "sandbox.db")
+async def test_a_failed_transaction_in_a_batch_keeps_the_batch_other_writes(open_shared: Opener) -> None:
+    store = open_shared()
     store.defer_commits(asyncio.get_running_loop())
-    try:
-        store.put("thing", "kept", "wxA", {"v": 0})
-        with pytest.raises(Boom):
-            fail_inside(store, lambda: store.put("thing", "gone", "wxA", {"v": 1}))
-        store.put("thing", "after", "wxA", {"v": 2})
-        await store.committed()
-    finally:
-        store.close()
-    reopened = SQLiteStore(tmp_path / "sandbox.db")
-    try:
-        assert [r["v"] for r in reopened.query("thing")] == [0, 2]
-    finally:
-        reopened.close()
+    store.put("thing", "kept", "wxA", {"v": 0})
+    with pytest.raises(Boom):
+        fail_inside(store, lambda: store.put("thing", "gone", "wxA", {"v": 1}))
+    store.put("thing", "after", "wxA", {"v": 2})
+    await store.committed()
+    store.close()
+    assert [r["v"] for r in open_shared().query("thing")] == [0, 2]
 
 
-async def test_stopping_deferral_commits_what_is_pending(tmp_path: Path) -> None:
-    path = tmp_path / "sandbox.db"
-    writer, reader = SQLiteStore(path), SQLiteStore(path)
+async def test_stopping_deferral_commits_what_is_pending(open_shared: Opener) -> None:
+    writer, reader = open_shared(), open_shared()
     writer.defer_commits(asyncio.get_running_loop())
-    try:
-        writer.meta_set("boot", "2")
-        writer.defer_commits(None)
-        assert reader.meta_get("boot") == "2"
-        writer.put("thing", "k", "wxA", {"v": 1})  # one commit per write again
-        assert reader.get("thing", "k") == {"v": 1}
-    finally:
-        writer.close()
-        reader.close()
+    writer.meta_set("boot", "2")
+    writer.defer_commits(None)
+    assert reader.meta_get("boot") == "2"
+    writer.put("thing", "k", "wxA", {"v": 1})  # one commit per write again
+    assert reader.get("thing", "k") == {"v": 1}
 
 
-async def test_a_write_from_another_thread_is_committed_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "sandbox.db"
-    writer, reader = SQLiteStore(path), SQLiteStore(path)
+async def test_a_write_from_another_thread_is_committed_at_once(open_shared: Opener) -> None:
+    writer, reader = open_shared(), open_shared()
     writer.defer_commits(asyncio.get_running_loop())
-    try:
-        await asyncio.to_thread(writer.put, "thing", "k", "wxA", {"v": 1})
-        assert reader.get("thing", "k") == {"v": 1}
-    finally:
-        writer.close()
-        reader.close()
+    await asyncio.to_thread(writer.put, "thing", "k", "wxA", {"v": 1})
+    assert reader.get("thing", "k") == {"v": 1}
+
+
+async def test_closing_commits_what_is_pending(open_shared: Opener) -> None:
+    writer = open_shared()
+    writer.defer_commits(asyncio.get_running_loop())
+    writer.put("thing", "k", "wxA", {"v": 1})
+    writer.close()
+    assert open_shared().get("thing", "k") == {"v": 1}
 
 
 async def test_committed_returns_at_once_when_nothing_is_pending(store: Store) -> None:
@@ -542,16 +513,13 @@ async def test_committed_returns_at_once_when_nothing_is_pending(store: Store) -
     assert store.get("thing", "k") == {"v": 1}
 
 
-async def test_a_cancelled_waiter_does_not_cancel_the_others(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "sandbox.db")
+async def test_a_cancelled_waiter_does_not_cancel_the_others(open_shared: Opener) -> None:
+    store = open_shared()
     store.defer_commits(asyncio.get_running_loop())
-    try:
-        # The loop runs, in order: first waits, first is cancelled (a client gone), second waits, the commit.
-        first = asyncio.ensure_future(store.committed())
-        asyncio.get_running_loop().call_soon(first.cancel)
-        second = asyncio.ensure_future(store.committed())
-        store.put("thing", "k", "wxA", {"v": 1})
-        await asyncio.wait_for(second, 1)
-        assert first.cancelled()
-    finally:
-        store.close()
+    # The loop runs, in order: first waits, first is cancelled (a client gone), second waits, the commit.
+    first = asyncio.ensure_future(store.committed())
+    asyncio.get_running_loop().call_soon(first.cancel)
+    second = asyncio.ensure_future(store.committed())
+    store.put("thing", "k", "wxA", {"v": 1})
+    await asyncio.wait_for(second, 1)
+    assert first.cancelled()
