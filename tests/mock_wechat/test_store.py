@@ -13,7 +13,7 @@ import pytest
 
 from mock_wechat.pay.orders import Api
 from mock_wechat.store import MemoryStore, SQLiteStore, Store, Table
-from tests.mock_wechat.conftest import Opener
+from tests.mock_wechat.conftest import Shared
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def test_query_filters_by_owner(store: Store) -> None:
     assert store.query("thing", "wxC") == []
 
 
-def test_records_meta_and_journal_outlive_the_connection(open_shared: Opener) -> None:
+def test_records_meta_and_journal_outlive_the_connection(open_shared: Shared) -> None:
     first = open_shared()
     first.put("thing", "k", "wxA", {"v": "持久"}, expires_at=123.0)
     first.meta_set("boot", "3")
@@ -129,7 +129,7 @@ def test_file_store_uses_write_ahead_logging(tmp_path: Path) -> None:
         store.close()
 
 
-def test_a_write_is_visible_to_another_connection_at_once(open_shared: Opener) -> None:
+def test_a_write_is_visible_to_another_connection_at_once(open_shared: Shared) -> None:
     writer, reader = open_shared(), open_shared()
     writer.put("thing", "k", "wxA", {"v": 1})
     assert reader.get("thing", "k") == {"v": 1}
@@ -216,7 +216,7 @@ def test_store_is_usable_after_a_rolled_back_transaction(store: Store) -> None:
     assert store.get("thing", "k") == {"v": 1}
 
 
-def test_rolled_back_writes_are_gone_for_the_next_connection(open_shared: Opener) -> None:
+def test_rolled_back_writes_are_gone_for_the_next_connection(open_shared: Shared) -> None:
     first = open_shared()
     with pytest.raises(Boom):
         fail_inside(first, lambda: first.put("thing", "k", "wxA", {"v": 1}))
@@ -449,7 +449,7 @@ def test_a_value_json_cannot_keep_is_refused(store: Store) -> None:
 # -- group commit (a store kept outside the process) ----------------------------------------------
 
 
-async def test_deferred_writes_of_one_turn_are_seen_together_at_committed(open_shared: Opener) -> None:
+async def test_deferred_writes_of_one_turn_are_seen_together_at_committed(open_shared: Shared) -> None:
     writer, reader = open_shared(), open_shared()
     writer.defer_commits(asyncio.get_running_loop())
     writer.put("thing", "a", "wxA", {"v": 1})
@@ -460,7 +460,7 @@ async def test_deferred_writes_of_one_turn_are_seen_together_at_committed(open_s
     assert reader.journal_list() == [{"id": 1, "n": 1}]
 
 
-async def test_the_loop_commits_a_deferred_write_on_its_next_turn_without_a_waiter(open_shared: Opener) -> None:
+async def test_the_loop_commits_a_deferred_write_on_its_next_turn_without_a_waiter(open_shared: Shared) -> None:
     writer, reader = open_shared(), open_shared()
     writer.defer_commits(asyncio.get_running_loop())
     writer.put("thing", "a", "wxA", {"v": 1})
@@ -468,7 +468,7 @@ async def test_the_loop_commits_a_deferred_write_on_its_next_turn_without_a_wait
     assert reader.get("thing", "a") == {"v": 1}
 
 
-async def test_a_failed_transaction_in_a_batch_keeps_the_batch_other_writes(open_shared: Opener) -> None:
+async def test_a_failed_transaction_in_a_batch_keeps_the_batch_other_writes(open_shared: Shared) -> None:
     store = open_shared()
     store.defer_commits(asyncio.get_running_loop())
     store.put("thing", "kept", "wxA", {"v": 0})
@@ -480,7 +480,7 @@ async def test_a_failed_transaction_in_a_batch_keeps_the_batch_other_writes(open
     assert [r["v"] for r in open_shared().query("thing")] == [0, 2]
 
 
-async def test_stopping_deferral_commits_what_is_pending(open_shared: Opener) -> None:
+async def test_stopping_deferral_commits_what_is_pending(open_shared: Shared) -> None:
     writer, reader = open_shared(), open_shared()
     writer.defer_commits(asyncio.get_running_loop())
     writer.meta_set("boot", "2")
@@ -490,14 +490,14 @@ async def test_stopping_deferral_commits_what_is_pending(open_shared: Opener) ->
     assert reader.get("thing", "k") == {"v": 1}
 
 
-async def test_a_write_from_another_thread_is_committed_at_once(open_shared: Opener) -> None:
+async def test_a_write_from_another_thread_is_committed_at_once(open_shared: Shared) -> None:
     writer, reader = open_shared(), open_shared()
     writer.defer_commits(asyncio.get_running_loop())
     await asyncio.to_thread(writer.put, "thing", "k", "wxA", {"v": 1})
     assert reader.get("thing", "k") == {"v": 1}
 
 
-async def test_closing_commits_what_is_pending(open_shared: Opener) -> None:
+async def test_closing_commits_what_is_pending(open_shared: Shared) -> None:
     writer = open_shared()
     writer.defer_commits(asyncio.get_running_loop())
     writer.put("thing", "k", "wxA", {"v": 1})
@@ -513,7 +513,7 @@ async def test_committed_returns_at_once_when_nothing_is_pending(store: Store) -
     assert store.get("thing", "k") == {"v": 1}
 
 
-async def test_a_cancelled_waiter_does_not_cancel_the_others(open_shared: Opener) -> None:
+async def test_a_cancelled_waiter_does_not_cancel_the_others(open_shared: Shared) -> None:
     store = open_shared()
     store.defer_commits(asyncio.get_running_loop())
     # The loop runs, in order: first waits, first is cancelled (a client gone), second waits, the commit.
