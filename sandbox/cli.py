@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -19,7 +20,8 @@ from mock_wechat.config import WeChatConfig
 from mock_wechat.http_server import Runner
 from mock_wechat.ids import openid_for
 from mock_wechat.keys import KEYRING
-from sandbox import config_file, remote, tls, up
+from mock_wechat.store import Store, StoreError
+from sandbox import config_file, remote, storage, tls, up
 from sandbox.app import create_app
 from sandbox.keys import TLS
 from sandbox.tunnel import front_for
@@ -50,8 +52,16 @@ def parser() -> argparse.ArgumentParser:
             help="also serve HTTPS on this port (0 picks a free one), with a certificate from the local CA",
         )
         where = sub.add_mutually_exclusive_group()
-        where.add_argument("--data-dir", type=Path, default=Path(".wechat-sandbox"), help="state directory")
+        where.add_argument(
+            "--data-dir", type=Path, help=f"state directory (default {storage.DEFAULT_DATA_DIR}/, SQLite)"
+        )
         where.add_argument("--in-memory", action="store_true", help="keep no state on disk")
+        where.add_argument(
+            "--store",
+            metavar="URL",
+            help=f"keep the state in this PostgreSQL database ({storage.EXAMPLE}), shared by every sandbox "
+            f"started on it; also ${storage.ENV} or [sandbox] store in the config file ({storage.INSTALL})",
+        )
         sub.add_argument("--config", type=Path, help="a TOML file overriding the defaults")
         sub.add_argument("--seed", type=int, help="seed for generated users and ids (reproducible runs)")
         sub.add_argument("--auto-user", metavar="ID", help="act as this user without showing the user picker")
@@ -184,7 +194,9 @@ def url_of(sock: socket.socket, host: str, scheme: str = "http") -> str:
     return f"{scheme}://{shown}:{sock.getsockname()[1]}"
 
 
-async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool = False) -> None:
+async def serve(
+    args: argparse.Namespace, config: WeChatConfig, store: Store, where: storage.Choice, with_shop: bool = False
+) -> None:
     # Handlers first: a supervisor may signal as soon as it reads the listening line.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -201,7 +213,7 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
         shop_url = url_of(shop_sock, args.host)
         if args.config is None:
             config = up.demo_config(config, shop_url)
-    app = create_app(config, data_dir=None if args.in_memory else args.data_dir, notify_speed=args.notify_speed)
+    app = create_app(config, store=store, data_dir=where.data_dir, notify_speed=args.notify_speed)
     if args.import_file is not None:
         load_scenario(app, args.import_file)
     if tls_sock is not None:  # CAError before anything listens
@@ -211,8 +223,9 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
         from demo_shop import create_app as create_shop  # only `up` pays for importing the shop
 
         keys = await up.shop_keys(app, config) if args.shop_api == "v3" else None  # the shop's v3 key files
-        data_dir = None if args.in_memory else args.data_dir
-        settings = up.shop_settings(config, sandbox_url, shop_url, pay_api=args.shop_api, keys=keys, data_dir=data_dir)
+        settings = up.shop_settings(
+            config, sandbox_url, shop_url, pay_api=args.shop_api, keys=keys, data_dir=where.data_dir
+        )
         sites.append((create_shop(settings), shop_sock))
     runners = []
     warming: asyncio.Task[None] | None = None
@@ -230,11 +243,13 @@ async def serve(args: argparse.Namespace, config: WeChatConfig, with_shop: bool 
             print(f"  CA certificate: {app[TLS].ca.certificate_path.resolve()}", flush=True)
         if with_shop:
             print(f"Demo shop listening on {shop_url}", flush=True)
+        if where.url is not None:
+            print(f"  State: {where.shown()}", flush=True)
         print(credentials_table(config), flush=True)
         # What start-up made (modules, the app, the seeded world) stays: the collector stops walking it, which
         # took a full collection from ~17 ms to ~6 ms under load here.
         gc.freeze()
-        if not args.in_memory:  # kept in the data dir: made once; in memory they would be made on every start
+        if where.url is not None or where.data_dir is not None:  # kept: made once, not on every start
             warming = asyncio.create_task(warm_keys(app))
         await stop.wait()
     finally:
@@ -257,15 +272,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         config = config_file.load(args.config, seed=args.seed, auto_user=args.auto_user)
+        file_store = config_file.store_url(args.config)
     except config_file.ConfigError as exc:
         print(f"wechat-sandbox: config error: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(args, config, with_shop=args.command == "up"))
+        where = storage.choose(
+            flag=args.store, data_dir=args.data_dir, in_memory=args.in_memory, env=os.environ, file_url=file_store
+        )
+        store = storage.open_store(where)
+    except (ValueError, StoreError) as exc:
+        print(f"wechat-sandbox: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(args, config, store, where, with_shop=args.command == "up"))
     except (ListenError, tls.CAError) as exc:
         print(f"wechat-sandbox: {exc}", file=sys.stderr)
         return 1
     except StartError as exc:
         print(f"wechat-sandbox: {exc}", file=sys.stderr)
         return 2
+    finally:
+        store.close()
     return 0

@@ -11,7 +11,7 @@ from mock_wechat.config import Account, AccountKind, KeyMaterial, Merchant, Resp
 from mock_wechat.domains import callback_url_problem
 from mock_wechat.pay import v3_keys
 from mock_wechat.pay.orders import MAX_FEN
-from sandbox import defaults
+from sandbox import defaults, storage
 
 
 class ConfigError(Exception):
@@ -19,7 +19,7 @@ class ConfigError(Exception):
 
 
 TOP_LEVEL = ("sandbox", "accounts", "merchants", "users")
-SANDBOX_KEYS = ("seed", "auto_user", "allowed_hosts", "jssdk_file")
+SANDBOX_KEYS = ("seed", "auto_user", "allowed_hosts", "jssdk_file", "store")
 NOT_IN_FILES = ("v3_keys",)
 """Dataclass fields a config file does not name directly (their own keys below fill them)."""
 KEY_FILES = {
@@ -93,6 +93,10 @@ def _sandbox_section(raw: dict[str, Any]) -> dict[str, Any]:
         _check_type(section["allowed_hosts"], tuple[str, ...], "sandbox.allowed_hosts")
     if "jssdk_file" in section:
         _check_type(section["jssdk_file"], str, "sandbox.jssdk_file")
+    if "store" in section:
+        problem = storage.url_problem(section["store"])
+        if problem is not None:
+            raise ConfigError(f"sandbox.store: {problem}")
     return section
 
 
@@ -197,19 +201,29 @@ def _user(raw: dict[str, Any], where: str) -> User:
     return User(**data)
 
 
+def _read(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (TOML files are UTF-8): {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def store_url(path: Path | None) -> str | None:
+    """`[sandbox] store`: the PostgreSQL database the file names (None when it names none)."""
+    found = _sandbox_section(_read(path)).get("store")
+    return None if found is None else str(found)
+
+
 def load(path: Path | None, *, seed: int | None = None, auto_user: str | None = None) -> WeChatConfig:
     """The config to run: defaults, then `path` (TOML), then the command-line options."""
-    raw: dict[str, Any] = {}
+    raw = _read(path)
     base = Path.cwd() if path is None else path.parent
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{path}: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{path}: not UTF-8 (TOML files are UTF-8): {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     section = _sandbox_section(raw)
     seed = seed if seed is not None else section.get("seed")
     auto_user = auto_user or section.get("auto_user")

@@ -8,8 +8,8 @@ from urllib.parse import unquote
 MASK = "***"
 SCHEMES = ("postgresql://", "postgres://")
 _KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"^(postgres(?:ql)?://[^:/?#@]*:)([^/?#]*)(@)")
-"""`scheme://user:password@` (the password runs to the last `@` before the path)."""
+_URL_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*:)([^/?#]*)(@)")
+"""`scheme://user:password@`, of any scheme (a mistyped one too); the password runs to the last `@` before the path."""
 
 
 def is_postgres_url(value: str) -> bool:

@@ -79,20 +79,25 @@ class PostgresStore:
             raise
 
     def _open_schema(self) -> None:
-        """Create the tables (all processes: one at a time, under the write lock), then migrate or refuse."""
+        """Refuse a newer store; create the tables, migrate an older store's rows and stamp, in one transaction
+        under the write lock (processes starting at once take turns: one creates or migrates, the others see it)."""
         with self.transaction():
-            existed = self._db.execute("SELECT to_regclass('records') IS NOT NULL").fetchone() == (True,)
+            row = self._db.execute("SELECT to_regclass('records'), to_regclass('schema_version')").fetchone()
+            existed, versioned = (row is not None and row[0] is not None), (row is not None and row[1] is not None)
+            recorded = self.schema_version() if versioned else None
+            found = schema.found_version(recorded, existed)
+            schema.refuse_newer(found, f"the database {self.shown}")
             self._db.execute(_SCHEMA)
-            row = self._db.execute("SELECT version FROM schema_version").fetchone()
-            found = schema.found_version(None if row is None else int(row[0]), existed)
-            schema.upgrade(self, found, f"the database {self.shown}")
-            if row is None or found != schema.CURRENT:
+            schema.migrate(self, found)
+            if recorded != schema.CURRENT:
                 self._db.execute("DELETE FROM schema_version")
                 self._db.execute("INSERT INTO schema_version (version) VALUES (%s)", (schema.CURRENT,))
 
-    def schema_version(self) -> int:
-        row = self._db.execute("SELECT version FROM schema_version").fetchone()
-        return 0 if row is None else int(row[0])
+    def schema_version(self) -> int | None:
+        """The recorded schema version (None when none is)."""
+        with self._lock:
+            row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        return None if row is None else int(row[0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

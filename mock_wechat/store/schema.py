@@ -38,9 +38,13 @@ def found_version(recorded: int | None, tables_existed: bool) -> int:
     return UNVERSIONED if tables_existed else CURRENT
 
 
-def upgrade(store: Store, found: int, where: str) -> None:
-    """Migrate `store` from version `found` to `CURRENT` (inside the caller's transaction); refuse a newer one."""
+def refuse_newer(found: int, where: str) -> None:
+    """Raise `StoreVersionError` when `found` is newer than this code knows (checked before anything is written)."""
     if found > CURRENT:
         raise StoreVersionError(where, found, CURRENT)
-    for migrate in MIGRATIONS[found - 1 :]:
-        migrate(store)
+
+
+def migrate(store: Store, found: int) -> None:
+    """Bring `store`'s rows from version `found` to `CURRENT` (inside the caller's transaction)."""
+    for step in MIGRATIONS[found - 1 :]:
+        step(store)

@@ -55,21 +55,23 @@ class SQLiteStore:
             raise
 
     def _open_schema(self, where: str) -> None:
-        """Create the tables, then migrate an older store's rows (in the same transaction) or refuse a newer one."""
+        """Refuse a newer store; create the tables, migrate an older store's rows and stamp, in one transaction."""
         with self.transaction():
-            existed = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'records'").fetchone() is not None
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            recorded = self.schema_version() if "schema_version" in tables else None
+            found = schema.found_version(recorded, "records" in tables)
+            schema.refuse_newer(found, where)
             for statement in filter(str.strip, _SCHEMA.split(";")):  # not executescript: it would commit
                 self._db.execute(statement)
-            row = self._db.execute("SELECT version FROM schema_version").fetchone()
-            found = schema.found_version(None if row is None else int(row[0]), existed)
-            schema.upgrade(self, found, where)
-            if row is None or found != schema.CURRENT:
+            schema.migrate(self, found)
+            if recorded != schema.CURRENT:
                 self._db.execute("DELETE FROM schema_version")
                 self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (schema.CURRENT,))
 
-    def schema_version(self) -> int:
+    def schema_version(self) -> int | None:
+        """The recorded schema version (None when none is)."""
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
-        return 0 if row is None else int(row[0])
+        return None if row is None else int(row[0])
 
     @classmethod
     def in_memory(cls) -> SQLiteStore:

@@ -17,6 +17,7 @@ from mock_wechat.store.dsn import is_postgres_url, masked, scrubbed
             "postgresql://sandbox@db/wechat?password=***&sslmode=require",
         ),
         ("postgresql://sandbox:a:b@db/wechat", "postgresql://sandbox:***@db/wechat"),
+        ("postgresq://sandbox:s3cret@db/wechat", "postgresq://sandbox:***@db/wechat"),
         ("host=db user=sandbox password=s3cret dbname=wechat", "host=db user=sandbox password=*** dbname=wechat"),
         ("host=db password = 'it\\'s secret' dbname=wechat", "host=db password = *** dbname=wechat"),
     ],
