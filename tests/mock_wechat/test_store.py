@@ -505,6 +505,25 @@ async def test_closing_commits_what_is_pending(open_shared: Shared) -> None:
     assert open_shared().get("thing", "k") == {"v": 1}
 
 
+async def test_prune_in_a_loop_turns_batch_counts_what_it_dropped(store: Store) -> None:
+    store.defer_commits(asyncio.get_running_loop())
+    store.put("thing", "old", "wxA", {"v": 1}, expires_at=10.0)
+    store.put("thing", "new", "wxA", {"v": 2}, expires_at=30.0)
+    assert store.prune(20.0) == 1
+    await store.committed()
+    assert store.query("thing") == [{"v": 2}]
+
+
+async def test_a_batch_reads_its_own_writes_before_the_commit(store: Store) -> None:
+    store.defer_commits(asyncio.get_running_loop())
+    store.put("thing", "k", "wxA", {"v": 1})
+    store.journal_append({"n": 1})
+    assert store.get("thing", "k") == {"v": 1}
+    assert store.query("thing", "wxA") == [{"v": 1}]
+    assert store.journal_recent(1) == [{"id": 1, "n": 1}]
+    await store.committed()
+
+
 async def test_committed_returns_at_once_when_nothing_is_pending(store: Store) -> None:
     store.defer_commits(asyncio.get_running_loop())
     await asyncio.wait_for(store.committed(), 1)

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from mock_wechat.store import StoreUnavailable
@@ -130,6 +131,26 @@ async def test_an_announcement_in_a_batch_is_heard_once_the_batch_commits(connec
     assert listener.meta_get("clock_offset") is None
     assert await asyncio.wait_for(heard.get(), WAIT) == "clock"
     assert listener.meta_get("clock_offset") == "60"
+
+
+def test_a_key_postgresql_cannot_keep_is_refused_and_the_store_goes_on(connect: Connect) -> None:
+    store = connect()
+    with pytest.raises(psycopg.DataError):
+        store.put("thing", "nul\x00", "wxA", {"v": 1})
+    store.put("thing", "k", "wxA", {"v": 2})
+    assert store.query("thing") == [{"v": 2}]
+    assert connect().get("thing", "k") == {"v": 2}
+
+
+async def test_a_key_postgresql_cannot_keep_in_a_batch_leaves_the_batch_whole(connect: Connect) -> None:
+    store = connect()
+    store.defer_commits(asyncio.get_running_loop())
+    store.put("thing", "a", "wxA", {"v": 1})
+    with pytest.raises(psycopg.DataError):
+        store.put("thing", "nul\x00", "wxA", {"v": 2})
+    store.put("thing", "b", "wxA", {"v": 3})
+    await store.committed()
+    assert [r["v"] for r in connect().query("thing")] == [1, 3]
 
 
 def test_an_unreachable_database_is_one_line_naming_it_without_its_password(tmp_path: Path) -> None:
