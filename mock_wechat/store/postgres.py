@@ -100,18 +100,31 @@ class PostgresStore:
     def schema_version(self) -> int | None:
         """The recorded schema version (None when none is)."""
         with self._lock:
+            self._ready()
             row = self._db.execute("SELECT version FROM schema_version").fetchone()
         return None if row is None else int(row[0])
+
+    def backend_pid(self) -> int:
+        """The server process serving this store's connection."""
+        return int(self._db.info.backend_pid)
+
+    def _ready(self) -> None:
+        """Connect again when the connection was lost (the server restarted, or ended it) and no transaction was
+        open: the call that met the loss failed, the next one works."""
+        if self._db.broken and not self._depth and not self._pending:
+            log.warning("the connection to %s was lost; connecting again", self.shown)
+            self._db = _connect(self.dsn)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes so all or none of them happen (a savepoint inside the loop turn's batch); the write lock is
         taken first, so what the block reads no other process changes before it commits."""
         with self._lock:
-            self._depth += 1
-            if self._depth == 1:
+            self._ready()
+            if self._depth == 0:  # counted only once begun: a begin that fails leaves no block open
                 self._savepoint = self._batch()
                 self._db.execute("SAVEPOINT block" if self._savepoint else _BEGIN)
+            self._depth += 1
             try:
                 yield
             except BaseException:
@@ -130,6 +143,7 @@ class PostgresStore:
     def _write(self, query: str, params: tuple[Any, ...] = ()) -> psycopg.Cursor[TupleRow]:
         """Run one write: in the open transaction or batch, else in a transaction of its own, committed at once."""
         with self._lock:
+            self._ready()
             if self._depth or self._batch():
                 return self._db.execute(query, params)
             try:
@@ -165,11 +179,16 @@ class PostgresStore:
             return True
         if self._loop is None or threading.get_ident() != self._loop_thread or self._loop.is_closed():
             return False
-        self._pipelining = self._db.pipeline()
-        self._pipeline = self._pipelining.__enter__()
-        self._db.execute("BEGIN")
-        self._db.execute(_LOCK)
-        self._pending = True
+        pipelining = self._db.pipeline()
+        pipeline = pipelining.__enter__()
+        try:
+            self._db.execute("BEGIN")
+            self._db.execute(_LOCK)
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):
+                pipelining.__exit__(None, None, None)
+            raise
+        self._pipelining, self._pipeline, self._pending = pipelining, pipeline, True
         self._loop.call_soon(self._commit_batch)
         return True
 
@@ -211,6 +230,7 @@ class PostgresStore:
     def announce(self, topic: str) -> None:
         """Tell the processes listening on this database `topic`, once the current write is committed."""
         with self._lock:  # inside a transaction or batch PostgreSQL delivers it at commit; else at once
+            self._ready()
             self._db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, topic))
 
     def listen(self, hear: Callable[[str], None]) -> None:
@@ -233,6 +253,7 @@ class PostgresStore:
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._lock:
+            self._ready()
             row = self._db.execute("SELECT data FROM records WHERE kind = %s AND key = %s", (kind, key)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
@@ -244,6 +265,7 @@ class PostgresStore:
 
     def query(self, kind: str, owner: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
+            self._ready()
             if owner is None:
                 rows = self._db.execute("SELECT data FROM records WHERE kind = %s ORDER BY seq", (kind,)).fetchall()
             else:
@@ -255,6 +277,7 @@ class PostgresStore:
     def records(self) -> list[Record]:
         """Every record, in the order they were first written."""
         with self._lock:
+            self._ready()
             rows = self._db.execute("SELECT kind, key, owner, expires_at, data FROM records ORDER BY seq").fetchall()
         return [Record(r[0], r[1], r[2], r[3], dict(json.loads(r[4]))) for r in rows]
 
@@ -268,6 +291,7 @@ class PostgresStore:
 
     def meta_get(self, name: str) -> str | None:
         with self._lock:
+            self._ready()
             row = self._db.execute("SELECT value FROM meta WHERE name = %s", (name,)).fetchone()
         return None if row is None else str(row[0])
 
@@ -283,6 +307,7 @@ class PostgresStore:
 
     def journal_list(self, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         with self._lock:
+            self._ready()
             rows = self._db.execute(
                 "SELECT id, data FROM journal WHERE id > %s ORDER BY id LIMIT %s",
                 (after, limit if limit >= 0 else None),
@@ -292,6 +317,7 @@ class PostgresStore:
     def journal_recent(self, limit: int) -> list[dict[str, Any]]:
         """The newest entries, newest first."""
         with self._lock:
+            self._ready()
             rows = self._db.execute(
                 "SELECT id, data FROM journal ORDER BY id DESC LIMIT %s", (limit if limit >= 0 else None,)
             ).fetchall()

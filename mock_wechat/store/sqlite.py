@@ -80,10 +80,10 @@ class SQLiteStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes so a crash leaves all or none of them (a savepoint inside the loop turn's batch)."""
-        self._depth += 1
-        if self._depth == 1:
+        if self._depth == 0:  # counted only once begun: a begin that fails (database locked) leaves no block open
             self._savepoint = self._batch()
             self._db.execute("SAVEPOINT block" if self._savepoint else "BEGIN IMMEDIATE")
+        self._depth += 1
         try:
             yield
         except BaseException:

@@ -153,6 +153,31 @@ async def test_a_key_postgresql_cannot_keep_in_a_batch_leaves_the_batch_whole(co
     assert [r["v"] for r in connect().query("thing")] == [1, 3]
 
 
+def cut_off(store: PostgresStore, dsn: str) -> None:
+    """End the store's connection from the server's side (as a restart of PostgreSQL would)."""
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (store.backend_pid(),))
+
+
+def test_a_lost_connection_fails_one_call_and_the_next_connects_again(connect: Connect, postgres_dsn: str) -> None:
+    store = connect()
+    store.put("thing", "k", "wxA", {"v": 1})
+    cut_off(store, postgres_dsn)
+    with pytest.raises(psycopg.OperationalError):
+        store.get("thing", "k")
+    assert store.get("thing", "k") == {"v": 1}
+
+
+def test_a_transaction_that_could_not_begin_leaves_no_block_open(connect: Connect, postgres_dsn: str) -> None:
+    store = connect()
+    cut_off(store, postgres_dsn)
+    with pytest.raises(psycopg.OperationalError), store.transaction():
+        pass  # pragma: no cover - the block never runs
+    with store.transaction():
+        store.put("thing", "k", "wxA", {"v": 1})
+    assert connect().get("thing", "k") == {"v": 1}
+
+
 def test_an_unreachable_database_is_one_line_naming_it_without_its_password(tmp_path: Path) -> None:
     dsn = f"postgresql://sandbox:s3cret@/wechat?host={tmp_path}&port=1"
     with pytest.raises(StoreUnavailable) as refused:
