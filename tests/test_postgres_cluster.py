@@ -22,8 +22,8 @@ def test_the_cluster_also_listens_on_loopback(postgres_cluster: Cluster) -> None
 
 
 def test_a_missing_server_program_fails_the_test_instead_of_skipping(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(postgres.shutil, "which", lambda name: None)
-    monkeypatch.setattr(postgres.glob, "glob", lambda pattern: [])
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr("glob.glob", lambda pattern: [])
     with pytest.raises(pytest.fail.Exception) as failed:
         postgres.binary("initdb")
     assert str(failed.value) == (
