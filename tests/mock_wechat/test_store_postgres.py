@@ -49,6 +49,26 @@ def in_thread(work: Callable[[], object]) -> tuple[threading.Thread, threading.E
     return thread, done
 
 
+def test_processes_opening_a_new_database_at_once_create_it_once(postgres_dsn: str) -> None:
+    barrier = threading.Barrier(4)
+    opened: list[PostgresStore] = []
+
+    def open_one() -> None:
+        barrier.wait()
+        opened.append(PostgresStore(postgres_dsn))
+
+    threads = [in_thread(open_one)[0] for _ in range(4)]
+    for thread in threads:
+        thread.join(WAIT)
+    try:
+        assert len(opened) == 4
+        with psycopg.connect(postgres_dsn) as db:
+            assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    finally:
+        for store in opened:
+            store.close()
+
+
 def test_a_transaction_waits_for_another_connections_transaction(connect: Connect) -> None:
     first, second = connect(), connect()
 
