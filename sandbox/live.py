@@ -57,7 +57,8 @@ class Changes:
             return self.version
         self._event.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: it can drop a cancellation on 3.11
+                await self._event.wait()
         return self.version
 
 

@@ -82,6 +82,22 @@ class NotificationBook:
         now = self.clock.now()
         return [n for n in self.pending() if n.next_at is not None and n.next_at <= now]
 
+    def claim(self, note_id: str, lease: float, wall_now: float) -> Notification | None:
+        """Take a due notification for one attempt, unless it is no longer due or another process holds it.
+
+        Read and written in one transaction, which PostgreSQL serialises across the processes sharing it, so each
+        attempt is made by exactly one of them. The lease is wall-clock time (the sandbox's clock jumps when a test
+        advances it): a process killed mid-attempt leaves the notification to another once the lease runs out."""
+        with self.store.transaction():
+            note = self.notifications.get(note_id)
+            if note is None or note.status != Status.PENDING or note.next_at is None:
+                return None
+            if note.next_at > self.clock.now() or note.leased_until > wall_now:
+                return None
+            claimed = replace(note, leased_until=wall_now + lease)
+            self.notifications.put(claimed.id, claimed.mch_id, claimed)
+        return claimed
+
     def record(
         self, note: Notification, *, status: int | None, body: str, ok: bool, verdict: str, sent: str | None = None
     ) -> Notification:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 import aiohttp
@@ -55,6 +56,10 @@ class Deliverer:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def lease(self) -> float:
+        """How long a claimed attempt is this process's: twice the answer timeout, and 5 s more."""
+        return 2 * (rules.TIMEOUT if self.timeout is None else self.timeout) + 5.0
 
     def _allowed(self, note: Notification) -> bool:
         merchant = self.config.merchant(note.mch_id)
@@ -131,7 +136,11 @@ class Deliverer:
         async def deliver() -> Notification:
             try:
                 async with slots, self._parallel:
-                    return await self.attempt(note)
+                    claimed = self.book.claim(note.id, self.lease(), time.time())
+                    if claimed is None:  # no longer due, or another process sharing the store has it
+                        return note
+                    await self.book.store.committed()  # the claim is everyone's before the merchant hears anything
+                    return await self.attempt(claimed)
             finally:
                 left = self._per_host[host][1] - 1
                 if left:
@@ -175,8 +184,11 @@ class Deliverer:
             except Exception:
                 log.exception("notification delivery failed")
             wait = IDLE if next_at is None else max(0.01, min(IDLE, next_at - self.book.clock.now()))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation that arrives together with a
+            # wake-up (an attempt cancelled at shutdown wakes this loop), and the loop then never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def close(self) -> None:
         for task in list(self._tasks.values()):

@@ -55,6 +55,8 @@ class Notification:
     rendered: bool = False
     """True: what is owed is rendered by its API's dialect at each attempt (`body` is then the last one sent).
     False: `body` is sent as it is (a notification stored before rendering moved to delivery)."""
+    leased_until: float = 0.0
+    """Wall-clock time until which one process holds the attempt under way (`NotificationBook.claim`)."""
 
 
 @dataclass(frozen=True)
@@ -123,4 +125,4 @@ def record_attempt(
         "ok": ok,
         "next_at": next_at,
     }
-    return replace(note, attempts=[*note.attempts, attempt], status=new_status.value, next_at=next_at)
+    return replace(note, attempts=[*note.attempts, attempt], status=new_status.value, next_at=next_at, leased_until=0.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -29,9 +30,10 @@ from mock_wechat.pay.orders import Order, Outcome
 from mock_wechat.pay.service import PayService
 from mock_wechat.pay.v2_dialect import Signer
 from mock_wechat.pay.v3_keys import MerchantKeyring
-from mock_wechat.store import SQLiteStore
+from mock_wechat.store import SQLiteStore, Store
 from sandbox import defaults
 from tests.conftest import make_config
+from tests.mock_wechat.conftest import Shared
 from tests.pay_helpers import APPID, HMAC, MCH_ID, MCH_KEY, MD5, openid, order_fields, parse
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
@@ -143,9 +145,12 @@ def sent(env: Env, note: Notification) -> str:
 async def make_env() -> AsyncIterator[EnvFactory]:
     made: list[Env] = []
 
-    def factory(config: WeChatConfig | None = None, speed: float = 1.0, **deliverer: float) -> Env:
+    def factory(
+        config: WeChatConfig | None = None, speed: float = 1.0, store: Store | None = None, **deliverer: float
+    ) -> Env:
         cfg = config if config is not None else make_config()
-        clock, store, ids = ManualClock(), SQLiteStore.in_memory(), Ids(7)
+        clock, ids = ManualClock(), Ids(7)
+        store = store if store is not None else SQLiteStore.in_memory()
         accounts = AccountService(cfg, store, clock, ids)
         accounts.seed_users()
         pay = PayService(cfg, store, clock, ids, accounts, notify_speed=speed)
@@ -863,3 +868,40 @@ async def test_in_flight_waits_for_an_attempt_already_started(env: Env, listener
     [done] = await asyncio.wait_for(waiting, timeout=2)
     assert done.id == note.id
     await delivering
+
+
+# -- claims: each attempt made by one process of those sharing a store -----------------------------
+
+
+async def test_a_notification_another_process_has_claimed_is_left_to_it(env: Env, listener: Listener) -> None:
+    note = env.create(listener.url)
+    assert env.pay.book.claim(note.id, 30.0, time.time()) is not None  # as another process sharing the store would
+    await env.deliverer.deliver_due()
+    assert listener.received == []
+    assert env.only().attempts == []
+
+
+async def test_a_lease_that_ran_out_is_taken_over(env: Env, listener: Listener) -> None:
+    note = env.create(listener.url)
+    env.pay.book.claim(note.id, 30.0, time.time() - 60)  # a process that died a minute into its attempt
+    [delivered] = await env.deliverer.deliver_due()
+    assert (delivered.status, len(listener.received), delivered.leased_until) == (Status.DELIVERED, 1, 0.0)
+
+
+async def test_a_claim_of_a_notification_not_yet_due_is_refused(env: Env, listener: Listener) -> None:
+    note = env.create(listener.url)
+    env.clock.current -= 10
+    assert env.pay.book.claim(note.id, 30.0, time.time()) is None
+
+
+async def test_two_processes_on_one_store_make_each_attempt_once(
+    make_env: EnvFactory, listener: Listener, open_shared: Shared
+) -> None:
+    first, second = make_env(store=open_shared()), make_env(store=open_shared())
+    for n in range(20):
+        first.pay.book.create(
+            kind=Kind.PAYMENT, mch_id=MCH_ID, out_trade_no=f"T{n}", notify_url=listener.url, body=f"<xml>{n}</xml>"
+        )
+    await asyncio.gather(first.deliverer.deliver_due(), second.deliverer.deliver_due())
+    assert sorted(r.body for r in listener.received) == sorted(f"<xml>{n}</xml>" for n in range(20))
+    assert all(len(n.attempts) == 1 for n in second.pay.book.all())
