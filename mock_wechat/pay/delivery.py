@@ -156,11 +156,22 @@ class Deliverer:
         return task
 
     def _due(self) -> tuple[list[Notification], float | None]:
-        """What is due now and when the next one falls due, leaving out those being delivered."""
-        now = self.book.clock.now()
-        waiting = [n for n in self.book.pending() if n.id not in self._running and n.next_at is not None]
-        due = [n for n in waiting if n.next_at is not None and n.next_at <= now]
-        later = [n.next_at for n in waiting if n.next_at is not None and n.next_at > now]
+        """What is due now, and in how many seconds the next one falls due, leaving out those being delivered here.
+
+        One another process holds (its lease, in wall-clock time, has not run out) is not due here: it is looked at
+        again when the lease runs out, so a process killed mid-attempt is taken over then, and no claim is tried
+        (and refused, and tried again at once) meanwhile."""
+        now, wall = self.book.clock.now(), time.time()
+        due: list[Notification] = []
+        later: list[float] = []
+        for note in self.book.pending():
+            if note.id in self._running or note.next_at is None:
+                continue
+            wait = max(note.next_at - now, note.leased_until - wall)
+            if wait <= 0:
+                due.append(note)
+            else:
+                later.append(wait)
         return due, min(later) if later else None
 
     async def deliver_due(self) -> list[Notification]:
@@ -176,14 +187,14 @@ class Deliverer:
     async def run(self) -> None:
         while True:
             self._wake.clear()
-            next_at: float | None = None
+            later: float | None = None
             try:
-                due, next_at = self._due()
+                due, later = self._due()
                 for note in due:
                     self._launch(note)
             except Exception:
                 log.exception("notification delivery failed")
-            wait = IDLE if next_at is None else max(0.01, min(IDLE, next_at - self.book.clock.now()))
+            wait = IDLE if later is None else max(0.01, min(IDLE, later))
             # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation that arrives together with a
             # wake-up (an attempt cancelled at shutdown wakes this loop), and the loop then never stops.
             with contextlib.suppress(TimeoutError):

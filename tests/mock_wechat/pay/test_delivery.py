@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -905,3 +906,26 @@ async def test_two_processes_on_one_store_make_each_attempt_once(
     await asyncio.gather(first.deliverer.deliver_due(), second.deliverer.deliver_due())
     assert sorted(r.body for r in listener.received) == sorted(f"<xml>{n}</xml>" for n in range(20))
     assert all(len(n.attempts) == 1 for n in second.pay.book.all())
+
+
+async def test_the_loop_waits_out_another_process_lease_then_takes_over(
+    env: Env, listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = env.create(listener.url)
+    env.pay.book.claim(note.id, 0.3, time.time())  # another process holds it for 0.3 s, then dies
+    claims: list[str] = []
+    claim = env.pay.book.claim
+
+    def counted(note_id: str, lease: float, wall_now: float) -> Notification | None:
+        claims.append(note_id)
+        return claim(note_id, lease, wall_now)
+
+    monkeypatch.setattr(env.pay.book, "claim", counted)
+    looping = asyncio.create_task(env.deliverer.run())
+    try:
+        await asyncio.wait_for(listener.arrived.wait(), timeout=2)  # at the lease's end, not the 30 s idle look
+    finally:
+        looping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await looping
+    assert claims == [note.id]  # no claim while the lease ran (each refused claim used to start the next at once)
