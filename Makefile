@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck pytest examples install install-test browsers postgres js bench clean
+.PHONY: demo test lint typecheck pytest examples install install-test browsers postgres nginx js bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wechat-sandbox needs Python 3.11 or newer")'
@@ -41,6 +41,10 @@ browsers: $(STAMP)
 postgres:
 	@bash scripts/ensure-postgres.sh
 
+## nginx: the load balancer the two-replica tests put in front of the replicas (Debian's package as root)
+nginx:
+	@bash scripts/ensure-nginx.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -52,7 +56,7 @@ typecheck: $(STAMP)
 examples: $(STAMP) browsers
 	cd examples/tea_shop && ../../$(BIN)/python -m pytest -q -p no:cacheprovider -o asyncio_default_fixture_loop_scope=function
 
-pytest: $(STAMP) browsers postgres js examples
+pytest: $(STAMP) browsers postgres nginx js examples
 	$(BIN)/python -m pytest
 
 ## test: install what the tests need (browsers included), lint, type-check, run every test
