@@ -23,14 +23,47 @@ START_TIMEOUT = 30.0
 """Seconds nginx may take to accept connections (milliseconds in practice; this only bounds a hang)."""
 
 
-def nginx_config(directory: Path, port: int, upstreams: list[int], *, as_root: bool) -> str:
-    """The load balancer as the README shows it, with every path it writes inside `directory`.
+def site_config(listen: str, upstreams: list[int]) -> str:
+    """The load balancer as README.md shows it (nginx's http context, e.g. /etc/nginx/conf.d/wechat-sandbox.conf).
 
-    `Host $http_host` passes the port on too: the sandbox builds its own URLs (avatars, cashier links) from it."""
-    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in upstreams)
-    temp = "\n".join(
-        f"    {kind}_temp_path {directory / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    `Host $http_host` passes the port on too: the sandbox builds its own URLs (avatars, cashier links) from it.
+    A replica that refuses a connection is skipped for 2 s, then tried again (restarted on its port)."""
+    servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;\n" for p in upstreams)
+    return f"""upstream wechat_sandbox {{
+{servers}    keepalive 32;
+}}
+
+server {{
+    listen {listen};
+    client_max_body_size 10m;
+
+    location / {{
+        proxy_pass http://wechat_sandbox;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }}
+
+    location /_sandbox/api/events {{
+        proxy_pass http://wechat_sandbox;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_buffering off;
+        proxy_read_timeout 1h;
+    }}
+}}
+"""
+
+
+def nginx_config(directory: Path, port: int, upstreams: list[int], *, as_root: bool) -> str:
+    """A whole nginx.conf around `site_config`, run in the foreground, everything it writes inside `directory`."""
+    temp = "".join(
+        f"    {kind}_temp_path {directory / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    site = site_config(f"127.0.0.1:{port}", upstreams)
+    site = "".join(f"    {line}\n" if line else "\n" for line in site.splitlines())
     return f"""{"user root;" if as_root else ""}
 worker_processes 1;
 daemon off;
@@ -39,31 +72,7 @@ error_log {directory / "error.log"} warn;
 events {{ worker_connections 1024; }}
 http {{
     access_log {directory / "access.log"};
-{temp}
-    upstream wechat_sandbox {{
-{servers}
-        keepalive 32;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        client_max_body_size 10m;
-        location / {{
-            proxy_pass http://wechat_sandbox;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        }}
-        location /_sandbox/api/events {{
-            proxy_pass http://wechat_sandbox;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_buffering off;
-            proxy_read_timeout 1h;
-        }}
-    }}
-}}
+{temp}{site}}}
 """
 
 
