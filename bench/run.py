@@ -43,6 +43,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 WARMUP = 1.0
 STARTS = 5
 STORE_SIZES = (100, 100_000, 1_000_000)
+REPLICAS = (1, 2, 4)
 NOTIFICATIONS = 50
 WIREMOCK = HERE / "node_modules" / "wiremock" / "build"
 
@@ -246,6 +247,57 @@ def throughput_rows(name: str, path: str, bodies: Callable[[str, str], list[str]
                 {"sandbox": dataclasses.asdict(found), "minimal": dataclasses.asdict(reference)},
             )
         )
+    return rows
+
+
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def replica_rows() -> list[Row]:
+    """Unified order and order query with 1, 2 and 4 replicas on one PostgreSQL behind nginx: the scaling curve.
+    The cluster (a throwaway initdb) and nginx come as in the two-replica tests."""
+    from tests.postgres import start_cluster, stop_cluster
+    from tests.replicas.conftest import start_nginx
+
+    cluster = start_cluster()
+    found: dict[int, tuple[Load, Load]] = {}
+    try:
+        for count in REPLICAS:
+            dsn = cluster.dsn(cluster.create_database())
+            servers: list[Server] = []
+            with tempfile.TemporaryDirectory() as tmp:
+                try:
+                    for _ in range(count):  # one after another: the first creates the schema
+                        servers.append(launch(sandbox_command("--store", dsn)))
+                    nginx = start_nginx(Path(tmp), [port_of(server.url) for server in servers])
+                    try:
+                        placed = measured(f"{nginx.url}/pay/unifiedorder", new_orders(nginx.url, "S"))
+                        queried = measured(f"{nginx.url}/pay/orderquery", seeded_queries(nginx.url, "S"))
+                        found[count] = (placed, queried)
+                    finally:
+                        nginx.stop()
+                finally:
+                    for server in servers:
+                        stop(server)
+    finally:
+        stop_cluster(cluster)
+    rows = []
+    for index, name in enumerate(("unifiedorder", "orderquery")):
+        one = found[1][index]
+        for count, loads in found.items():
+            load = loads[index]
+            rows.append(
+                Row(
+                    f"{name}, PostgreSQL, {count} replica{'s' if count > 1 else ''} behind nginx: req/s (p50 / p99)",
+                    f"{load.rps:,.0f} ({load.p50 * 1000:.1f} / {load.p99 * 1000:.1f} ms)",
+                    f"{one.rps:,.0f} with 1 replica",
+                    load.rps / one.rps if one.rps else 0.0,
+                    "the scaling curve",
+                    None,
+                    {"replicas": count, "load": dataclasses.asdict(load)},
+                )
+            )
     return rows
 
 
@@ -550,6 +602,7 @@ def main() -> None:
         lambda: throughput_rows("unifiedorder", "/pay/unifiedorder", new_orders, 0.6),
         lambda: [row for row in [wiremock_row()] if row is not None],
         lambda: throughput_rows("orderquery", "/pay/orderquery", seeded_queries, 0.8),
+        replica_rows,
         lambda: [startup_row()],
         lambda: [notification_row()],
         lambda: [v3_row()],
