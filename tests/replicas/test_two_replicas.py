@@ -5,6 +5,7 @@ it talks to replica A and replica B directly."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -16,11 +17,14 @@ from typing import Any, TypeVar
 
 import pytest
 import requests
+from wechatpayv3 import WeChatPay as WeChatPayV3
+from wechatpayv3 import WeChatPayType
 from wechatpy.pay import WeChatPay
 
 from mock_wechat.pay import notifications as rules
 from mock_wechat.pay.delivery import PER_HOST
 from sandbox.defaults import DEFAULT_APPID, DEFAULT_MCH_ID, DEFAULT_MCH_KEY, DEFAULT_SECRET
+from sandbox.testing import WeChatSandbox
 from tests.pay_helpers import openid
 from tests.replicas.conftest import World, site_config
 from tests.sandbox.conftest import REPO, authorize_code, exchange_code
@@ -277,6 +281,25 @@ def test_an_order_made_on_a_is_queried_and_paid_on_b_and_refunded_on_a(world: Wo
         "SUCCESS",
         refunded["refund_id"],
     )
+
+
+def test_api_v3_answers_from_either_replica_verify_with_one_set_of_keys(world: World, merchant: Merchant) -> None:
+    """The merchant's API v3 material is made once and kept in the database: wechatpayv3, set up from A's control
+    API, verifies B's answers too."""
+    out_trade_no = trade_no("V")
+    clients = {}
+    for replica in (world.a, world.b):
+        clients[replica.name] = WeChatPayV3(
+            wechatpay_type=WeChatPayType.JSAPI, notify_url=merchant.url, **WeChatSandbox(world.a.url).v3
+        )
+        clients[replica.name]._core._gate_way = replica.url
+    code, text = clients["b"].pay(
+        description="replica test", out_trade_no=out_trade_no, amount={"total": 100}, payer={"openid": openid()}
+    )
+    assert code == 200, text
+    code, text = clients["a"].query(out_trade_no=out_trade_no)
+    assert code == 200, text
+    assert json.loads(text)["trade_state"] == "NOTPAY"
 
 
 def test_the_clock_advanced_on_a_moves_on_b(world: World) -> None:
