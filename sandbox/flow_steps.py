@@ -99,10 +99,18 @@ PATHS = {
     "/cgi-bin/ticket/getticket": "ticket",
     "/pay/unifiedorder": "prepay",
     "/v3/pay/transactions/jsapi": "prepay",
+    "/v3/pay/transactions/native": "prepay",
+    "/v3/pay/transactions/h5": "prepay",
+    "/v3/pay/transactions/app": "prepay",
     "/_sandbox/bridge/sheet/open": "pay",
+    "/_sandbox/bridge/scan": "pay",
+    "/_sandbox/bridge/cashier/sheet": "pay",
+    "/cgi-bin/mmpayweb-bin/checkmweb": "pay",
     "/pay/orderquery": "query",
 }
-"""A journal path (WeChat Pay's sandbox prefixes removed) → the arrow it is."""
+"""A journal path (WeChat Pay's sandbox prefixes removed) → the arrow it is. The ways outside the JSAPI page take
+the same two arrows: a NATIVE, H5 or APP order is the prepay, scanning its code (the sandbox phone) or opening the
+H5 cashier is the pay."""
 PATTERNS = (
     (re.compile(r"/open/js/jweixin-[\w.-]+\.js"), "jssdk"),
     (re.compile(r"/_sandbox/bridge/sheet/[^/]+/(?:confirm|cancel)"), "pay"),

@@ -152,6 +152,12 @@ def states(entries: list[dict[str, Any]], subject: Subject) -> dict[str, str]:
         ("/v3/pay/transactions/id/4200", "query"),
         ("/_sandbox/bridge/sheet/open", "pay"),
         ("/_sandbox/bridge/sheet/S1/cancel", "pay"),
+        ("/v3/pay/transactions/native", "prepay"),
+        ("/v3/pay/transactions/h5", "prepay"),
+        ("/v3/pay/transactions/app", "prepay"),
+        ("/_sandbox/bridge/scan", "pay"),
+        ("/_sandbox/bridge/cashier/sheet", "pay"),
+        ("/cgi-bin/mmpayweb-bin/checkmweb", "pay"),
     ],
 )
 def test_each_path_is_its_arrow(path: str, arrow: str) -> None:
