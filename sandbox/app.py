@@ -93,7 +93,9 @@ def create_app(
 
 
 async def _hear_other_processes(app: web.Application) -> None:
+    """Replicas on one PostgreSQL: re-read what another changed, and tell them of changes here (open pages)."""
     app[STORE].listen(lambda topic: shared.heard(app, topic))
+    app[live.CHANGES].forward_to(lambda: app[STORE].announce(shared.CHANGED))
 
 
 def server_tls(app: web.Application, directory: Path) -> tls.ServerTLS:

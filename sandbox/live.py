@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from mock_wechat.store import Record, Store
 
+log = logging.getLogger("sandbox.live")
 COALESCE = 0.1
 """Seconds a burst of writes (an order, its notification, the journal line) is gathered into one event."""
 KEEP_ALIVE = 15.0
@@ -28,6 +30,13 @@ class Changes:
         self._event: asyncio.Event | None = None
         self._thread = threading.get_ident()
         self.closed = False
+        self._forward: Callable[[], None] | None = None
+        self._forwarding = False
+
+    def forward_to(self, announce: Callable[[], None]) -> None:
+        """Tell the other processes sharing the store of changes made here too, at most once per COALESCE (their
+        pages then look again); `announce` does the telling."""
+        self._forward = announce
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """The loop the event streams run in (the app's, at start-up)."""
@@ -35,15 +44,27 @@ class Changes:
         self._event = asyncio.Event()
         self._thread = threading.get_ident()
 
-    def touch(self) -> None:
+    def touch(self, *, here: bool = True) -> None:
+        """A change: made `here`, or heard of from another process (which is not told back)."""
         self.version += 1
         if self._event is None or self._loop is None:
             return
         if threading.get_ident() == self._thread:
             self._event.set()
+            if here and self._forward is not None and not self._forwarding:
+                self._forwarding = True
+                self._loop.call_later(COALESCE, self._forward_now)
         else:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is listening any more
                 self._loop.call_soon_threadsafe(self._event.set)
+
+    def _forward_now(self) -> None:
+        self._forwarding = False
+        if self._forward is not None and not self.closed:
+            try:
+                self._forward()
+            except Exception:  # the database is gone for a moment: pages here still update, others on the next one
+                log.warning("could not tell the other processes of a change", exc_info=True)
 
     def close(self) -> None:
         """Shutting down: every stream ends now (a server stop must not wait for open console tabs)."""
@@ -125,7 +146,7 @@ class ObservedStore:
     def listen(self, hear: Callable[[str], None]) -> None:
         def heard(topic: str) -> None:
             hear(topic)
-            self._changes.touch()  # another process changed the world: open pages look again
+            self._changes.touch(here=False)  # another process changed the world: open pages look again
 
         self.inner.listen(heard)
 

@@ -24,8 +24,8 @@ SETTINGS = "settings"
 CLOCK_OFFSET = "clock_offset"
 MAX_OFFSET = 100 * 365 * 86_400
 """A hundred years ahead in all: every date the sandbox writes keeps four digits (reset goes back)."""
-SETTINGS_CHANGED, CLOCK_CHANGED, RESET = "settings", "clock", "reset"
-"""What a process announces after changing the shared world."""
+SETTINGS_CHANGED, CLOCK_CHANGED, RESET, CHANGED = "settings", "clock", "reset", "changed"
+"""What a process announces after changing the shared world (`changed`: anything, for open pages to look again)."""
 ACCOUNT_FIELDS = {"name": str, "oauth_domains": list, "js_domains": list, "trust_loopback": bool, "unionid": bool}
 MERCHANT_FIELDS = {
     "name": str,
