@@ -28,6 +28,7 @@ from sandbox.testing import WeChatSandbox
 from tests.pay_helpers import openid
 from tests.replicas.conftest import World, site_config
 from tests.sandbox.conftest import REPO, authorize_code, exchange_code
+from tests.threaded import serving
 
 APPID, MCH_ID, MCH_KEY = DEFAULT_APPID, DEFAULT_MCH_ID, DEFAULT_MCH_KEY
 ACK = b"<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>"
@@ -112,15 +113,8 @@ class MerchantHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def merchant() -> Iterator[Merchant]:
-    server = Merchant()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(Merchant()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 # -- helpers --------------------------------------------------------------------------------------

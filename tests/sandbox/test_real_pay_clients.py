@@ -21,6 +21,7 @@ from mock_wechat import signing
 from mock_wechat.pay import v2_xml
 from sandbox.defaults import DEFAULT_APPID, DEFAULT_MCH_ID, DEFAULT_MCH_KEY
 from tests.sandbox.conftest import ServerFactory
+from tests.threaded import serving
 
 APPID, MCH_ID, MCH_KEY = DEFAULT_APPID, DEFAULT_MCH_ID, DEFAULT_MCH_KEY
 ACK = b"<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>"
@@ -72,15 +73,8 @@ class NotifyHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def listener() -> Iterator[NotifyServer]:
-    server = NotifyServer()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(NotifyServer()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 # -- helpers --------------------------------------------------------------------------------------
