@@ -19,6 +19,7 @@ from mock_wechat.store import schema
 from mock_wechat.store.base import Record
 from mock_wechat.store.dsn import masked, scrubbed
 from mock_wechat.store.errors import StoreUnavailable
+from mock_wechat.store.waiters import Waiters
 
 log = logging.getLogger("mock_wechat")
 
@@ -74,7 +75,7 @@ class PostgresStore:
         self._pending = False
         self._pipelining: AbstractContextManager[psycopg.Pipeline] | None = None
         self._pipeline: psycopg.Pipeline | None = None
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters = Waiters()
         self._listening: tuple[asyncio.AbstractEventLoop, psycopg.Connection[TupleRow]] | None = None
         try:
             self._open_schema()
@@ -196,7 +197,7 @@ class PostgresStore:
         with self._lock:
             if not self._pending:
                 return
-            waiters, self._waiters, self._pending = self._waiters, [], False
+            self._pending = False
             pipelining, self._pipelining, self._pipeline = self._pipelining, None, None
             try:
                 try:
@@ -209,21 +210,15 @@ class PostgresStore:
                     with contextlib.suppress(psycopg.Error):
                         self._db.execute("ROLLBACK")
                 log.error("a batch of writes could not be committed: %s", scrubbed(str(exc), self.dsn))
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
+                self._waiters.settle(exc)
                 return
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        self._waiters.settle()
 
     async def committed(self) -> None:
         """Once every write made so far is committed (at once when none is pending); raises if the commit failed."""
         if not self._pending or self._loop is None:
             return
-        waiter = self._loop.create_future()
-        self._waiters.append(waiter)
-        await waiter
+        await self._waiters.wait(self._loop)
 
     # -- other processes -----------------------------------------------------------------------------
 

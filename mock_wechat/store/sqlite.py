@@ -15,6 +15,7 @@ from typing import Any
 
 from mock_wechat.store import schema
 from mock_wechat.store.base import Record
+from mock_wechat.store.waiters import Waiters
 
 log = logging.getLogger("mock_wechat")
 
@@ -47,7 +48,7 @@ class SQLiteStore:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._pending = False
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters = Waiters()
         try:
             self._open_schema("an in-memory store" if path is None else str(path))
         except BaseException:
@@ -122,20 +123,16 @@ class SQLiteStore:
     def _commit_batch(self) -> None:
         if not self._pending:
             return
-        waiters, self._waiters, self._pending = self._waiters, [], False
+        self._pending = False
         try:
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             log.error("a batch of writes could not be committed: %s", exc)
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
+            self._waiters.settle(exc)
             return
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        self._waiters.settle()
 
     def announce(self, topic: str) -> None:
         """Only this process uses the store: nobody else to tell."""
@@ -147,9 +144,7 @@ class SQLiteStore:
         """Once every write made so far is committed (at once when none is pending); raises if the commit failed."""
         if not self._pending or self._loop is None:
             return
-        waiter = self._loop.create_future()
-        self._waiters.append(waiter)
-        await waiter
+        await self._waiters.wait(self._loop)
 
     # -- records -------------------------------------------------------------------------------------
 
