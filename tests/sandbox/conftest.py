@@ -28,6 +28,8 @@ START_TIMEOUT = 30.0
 """Seconds to wait for the listening line (start-up takes well under one; this only bounds a hang)."""
 STOP_TIMEOUT = 10.0
 """Seconds a stopped server may take to exit ("promptly")."""
+RUN_TIMEOUT = 60
+"""Seconds a command that exits by itself may take (it takes about one; this only bounds a hang)."""
 
 
 def module_command() -> list[str]:
@@ -42,6 +44,20 @@ def subprocess_env() -> dict[str, str]:
     env["PYTHONIOENCODING"] = "utf-8"
     env.pop("PYTHONUNBUFFERED", None)  # the command must flush its own output
     return env
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The command to completion (for the cases that exit by themselves)."""
+    return subprocess.run(
+        [*module_command(), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=RUN_TIMEOUT,
+        env=subprocess_env(),
+        cwd=cwd,
+        check=False,
+    )
 
 
 def _pump(stream: IO[str], sink: list[str], lines: queue.Queue[str | None] | None) -> None:

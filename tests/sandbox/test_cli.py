@@ -6,7 +6,6 @@ import contextlib
 import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,26 +26,9 @@ from tests.sandbox.conftest import (
     ServerFactory,
     authorize_code,
     exchange_code,
-    module_command,
-    subprocess_env,
+    run,
 )
 from tests.wire import assert_api_error
-
-RUN_TIMEOUT = 60
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The command to completion (for the cases that exit by themselves)."""
-    return subprocess.run(
-        [*module_command(), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=RUN_TIMEOUT,
-        env=subprocess_env(),
-        cwd=cwd,
-        check=False,
-    )
 
 
 def health(server: Server) -> dict[str, object]:

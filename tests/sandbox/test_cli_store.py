@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import psycopg
@@ -14,24 +13,9 @@ import requests
 from mock_wechat.store import schema
 from sandbox import defaults
 from tests.postgres import Cluster
-from tests.sandbox.conftest import ServerFactory, module_command, subprocess_env
+from tests.sandbox.conftest import ServerFactory, run
 
-RUN_TIMEOUT = 60
 PASSWORD = "s3cret"
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The command to completion (for the cases that exit by themselves)."""
-    return subprocess.run(
-        [*module_command(), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=RUN_TIMEOUT,
-        env=subprocess_env(),
-        cwd=cwd,
-        check=False,
-    )
 
 
 @pytest.fixture

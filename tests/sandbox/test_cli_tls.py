@@ -10,8 +10,8 @@ import requests
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from sandbox import tls
-from tests.sandbox.conftest import ServerFactory
-from tests.sandbox.test_cli import run, stop_promptly
+from tests.sandbox.conftest import ServerFactory, run
+from tests.sandbox.test_cli import stop_promptly
 
 
 def test_ca_prints_the_path_of_the_ca_it_made(tmp_path: Path) -> None:
